@@ -1,0 +1,128 @@
+//! The errors of spec parsing and validation.
+//!
+//! Validation never stops at the first problem: it collects every
+//! [`Problem`], each with the JSON pointer of the value at fault, and
+//! returns them together as [`SpecError::Invalid`]. Tests compare
+//! [`ProblemKind`] values exactly.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::values::Bytes;
+
+/// Why a spec could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("cannot read spec {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(Problems),
+}
+
+/// One or more problems, in the order they were found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problems(pub Vec<Problem>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A problem at one place in the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON pointer (RFC 6901) to the value at fault; empty for the document.
+    pub pointer: String,
+    pub kind: ProblemKind,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        write!(f, "{pointer}: {}", self.kind)
+    }
+}
+
+/// What is wrong with a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProblemKind {
+    #[error("not valid JSON: {message} (line {line}, column {column})")]
+    Json { message: String, line: usize, column: usize },
+    #[error("unknown key (expected one of: {expected})")]
+    UnknownKey { expected: String },
+    #[error("required key is missing")]
+    Missing,
+    #[error("expected {expected}, found {found}")]
+    WrongType { expected: &'static str, found: &'static str },
+    #[error("spec version {found} is not supported; this nix-repart reads version 1")]
+    UnsupportedVersion { found: String },
+    #[error("{value:?} is not a size (a number of bytes, optionally with a K, M, G or T suffix)")]
+    NotASize { value: String },
+    #[error("{value:?} is not a boolean (yes/no, true/false, 1/0, on/off)")]
+    NotABool { value: String },
+    #[error("{value:?} is not a UUID")]
+    NotAUuid { value: String },
+    #[error("{value:?} is not a number in 0…{max}")]
+    NotANumber { value: String, max: u64 },
+    #[error("{value:?} is not \"auto\" or a size")]
+    NotAnImageSize { value: String },
+    #[error("{value:?} is not a partition type name (esp, root, usr-verity, linux-generic, ...) or GUID")]
+    UnknownType { value: String },
+    #[error("{value:?} is not an architecture (one of: {expected})")]
+    UnknownArchitecture { value: String, expected: String },
+    #[error("sector size {value} is not one of 512, 1024, 2048, 4096")]
+    BadSectorSize { value: u64 },
+    #[error("label {label:?} is {units} UTF-16 code units long; GPT allows at most 36")]
+    LabelTooLong { label: String, units: usize },
+    #[error("label {label:?} contains '%': systemd specifiers are not expanded by nix-repart; write the value itself")]
+    LabelSpecifier { label: String },
+    #[error("{value:?} cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')")]
+    BadFileName { value: String },
+    #[error("partition id {id:?} is also used by {first}")]
+    DuplicateId { id: String, first: String },
+    #[error("SizeMinBytes= ({min}) is larger than SizeMaxBytes= ({max}) in partition {partition}")]
+    SizeMinAboveMax { partition: String, min: Bytes, max: Bytes },
+    #[error("PaddingMinBytes= ({min}) is larger than PaddingMaxBytes= ({max}) in partition {partition}")]
+    PaddingMinAboveMax { partition: String, min: Bytes, max: Bytes },
+    #[error("{key}= takes one value, not a list (partition {partition})")]
+    NotAList { partition: String, key: String },
+    #[error("{key}= is a systemd-repart setting that nix-repart does not implement yet (partition {partition}); remove it or use systemd-repart")]
+    NotImplemented { partition: String, key: String },
+    #[error("{key:?} is not a systemd-repart [Partition] setting (partition {partition})")]
+    UnknownSetting { partition: String, key: String },
+    #[error("Format={format} is not implemented by nix-repart yet (partition {partition})")]
+    FormatNotImplemented { partition: String, format: String },
+    #[error("{what} is not implemented by nix-repart yet")]
+    SpecFeatureNotImplemented { what: &'static str },
+    #[error("CopyBlocks= and Format= exclude each other (partition {partition})")]
+    CopyBlocksWithFormat { partition: String },
+    #[error("CopyBlocks=auto is not supported: nix-repart builds images from files, not from the running system (partition {partition})")]
+    CopyBlocksAuto { partition: String },
+    #[error("{path:?} must be an absolute path")]
+    NotAbsolute { path: String },
+    #[error("{path:?} escapes its partition: '..' is not allowed")]
+    Escapes { path: String },
+    #[error("source {path:?} does not exist")]
+    SourceMissing { path: String },
+    #[error("source {path:?} cannot be read: {reason}")]
+    SourceUnreadable { path: String, reason: String },
+    #[error("{path:?} is not a regular file or block device")]
+    NotAFile { path: String },
+    #[error("{path:?} is not a Nix store path (/nix/store/<32 base32 chars>-<name>)")]
+    NotAStorePath { path: String },
+    #[error("partition {partition} has contents, storePaths or closure but no Format= to put them in")]
+    ContentWithoutFormat { partition: String },
+    #[error("the spec has no partitions")]
+    NoPartitions,
+}

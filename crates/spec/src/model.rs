@@ -1,0 +1,106 @@
+//! The validated spec: every value parsed, every cross-field rule checked,
+//! every source path seen to exist. This is what the planner and writers
+//! consume; nothing here can be malformed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::types::{Architecture, PartitionType};
+use crate::values::Bytes;
+
+/// The nixpkgs `image.repart.seed` default, used when a spec has no seed.
+pub const DEFAULT_SEED: &str = "0867da16-f251-457d-a9e8-c31f9a3c220b";
+
+/// The default `nixStorePrefix`.
+pub const DEFAULT_STORE_PREFIX: &str = "/nix/store";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub name: String,
+    pub image_version: Option<String>,
+    pub seed: Uuid,
+    pub architecture: Architecture,
+    pub sector_size: SectorSize,
+    pub image_size: ImageSize,
+    pub split: bool,
+    pub mkfs_options: BTreeMap<String, Vec<String>>,
+    /// Sorted by id, the order in which systemd-repart reads `<id>.conf`.
+    pub partitions: Vec<Partition>,
+}
+
+impl Spec {
+    /// `<name>[_<imageVersion>]`, the base of every output file name.
+    pub fn base_name(&self) -> String {
+        match &self.image_version {
+            Some(version) => format!("{}_{}", self.name, version),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The logical sector size of the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct SectorSize(pub u32);
+
+impl SectorSize {
+    pub fn bytes(self) -> Bytes {
+        Bytes(u64::from(self.0))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageSize {
+    /// The smallest disk that holds every partition.
+    Auto,
+    /// A fixed size, rounded up to 4096 as systemd-repart's `--size=` is.
+    Fixed(Bytes),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// The definition name (`10-esp`).
+    pub id: String,
+    /// The index in the spec's `partitions` array, for error pointers.
+    pub spec_index: usize,
+    pub partition_type: PartitionType,
+    pub label: Option<String>,
+    pub uuid: Option<Uuid>,
+    pub weight: u32,
+    pub padding_weight: u32,
+    /// Rounded up to 4096, as systemd-repart does when it parses it.
+    pub size_min: Option<Bytes>,
+    /// Rounded down to 4096.
+    pub size_max: Option<Bytes>,
+    pub padding_min: Option<Bytes>,
+    pub padding_max: Option<Bytes>,
+    pub read_only: Option<bool>,
+    pub no_auto: Option<bool>,
+    pub grow_file_system: Option<bool>,
+    /// Extra GPT attribute bits from `Flags=`.
+    pub flags: u64,
+    pub copy_blocks: Option<CopyBlocks>,
+    pub format: Option<String>,
+    pub split_name: Option<String>,
+    pub contents: Vec<Content>,
+    pub store_paths: Vec<PathBuf>,
+    pub nix_store_prefix: String,
+}
+
+/// `CopyBlocks=`: bytes copied verbatim into the partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyBlocks {
+    pub source: PathBuf,
+    pub size: Bytes,
+}
+
+/// One `contents.<target>.source` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    /// Absolute, normalised, without `..`.
+    pub target: String,
+    pub source: PathBuf,
+}

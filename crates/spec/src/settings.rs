@@ -1,0 +1,281 @@
+//! A partition's `repartConfig`: systemd-repart's `[Partition]` keys, with
+//! their values parsed and checked as repart.d(5) describes them.
+//!
+//! Every key either is implemented, or is named in an error: a known
+//! systemd-repart key that nix-repart does not implement yet, or a key that
+//! systemd-repart does not have. Nothing is silently ignored.
+
+use std::path::PathBuf;
+
+use crate::error::ProblemKind;
+use crate::model::{CopyBlocks, Partition};
+use crate::raw::{pointer_token, RawSetting};
+use crate::types::{Architecture, PartitionType};
+use crate::validate::{parse_uuid, Checker};
+use crate::values::{parse_bool, parse_size, Bytes};
+
+/// The file systems nix-repart can write. Empty until a writer lands.
+pub const IMPLEMENTED_FORMATS: &[&str] = &[];
+
+/// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "CopyFiles", "ExcludeFiles", "ExcludeFilesTarget", "MakeDirectories", "MakeSymlinks",
+    "Subvolumes", "DefaultSubvolume", "Minimize", "Compression", "CompressionLevel",
+    "Verity", "VerityMatchKey", "VerityDataBlockSizeBytes", "VerityHashBlockSizeBytes",
+    "Encrypt", "EncryptedVolume", "FactoryReset", "Priority", "MountPoint",
+    "FileSystemSectorSize", "SupplementFor", "Integrity",
+];
+
+/// The weight limit of systemd-repart's `config_parse_weight()`.
+const MAX_WEIGHT: u64 = 1000 * 1000;
+
+/// The longest GPT partition name, in UTF-16 code units.
+pub const MAX_LABEL_UTF16: usize = 36;
+
+pub(crate) struct Settings {
+    pub partition_type: PartitionType,
+    pub partition: Partition,
+}
+
+/// Where a setting lives, for error messages.
+struct Here<'a> {
+    pointer: String,
+    partition: &'a str,
+    key: &'a str,
+}
+
+/// Parses a partition's settings; `None` when its `Type=` is unusable.
+pub(crate) fn check(c: &mut Checker, pointer: &str, id: &str, raw: &[RawSetting], arch: Architecture) -> Option<Settings> {
+    let config = format!("{pointer}/repartConfig");
+    let mut p = empty_partition(id);
+    let mut partition_type = None;
+    let mut type_seen = false;
+    for setting in raw {
+        let here = Here { pointer: format!("{config}/{}", pointer_token(&setting.key)), partition: id, key: &setting.key };
+        let Some(value) = single_value(c, &here, setting) else { continue };
+        if setting.key == "Type" {
+            type_seen = true;
+            partition_type = PartitionType::resolve(value, arch);
+            if partition_type.is_none() {
+                c.problem(&here.pointer, ProblemKind::UnknownType { value: value.to_string() });
+            }
+        } else {
+            apply(c, &here, value, &mut p);
+        }
+    }
+    if !type_seen {
+        c.problem(format!("{config}/Type"), ProblemKind::Missing);
+    }
+    check_ranges(c, &config, &p);
+    if p.copy_blocks.is_some() && p.format.is_some() {
+        c.problem(format!("{config}/CopyBlocks"), ProblemKind::CopyBlocksWithFormat { partition: id.to_string() });
+    }
+    Some(Settings { partition_type: partition_type?, partition: p })
+}
+
+fn empty_partition(id: &str) -> Partition {
+    Partition {
+        id: id.to_string(),
+        spec_index: 0,
+        partition_type: PartitionType::from_guid(uuid::Uuid::nil()),
+        label: None,
+        uuid: None,
+        weight: 1000,
+        padding_weight: 0,
+        size_min: None,
+        size_max: None,
+        padding_min: None,
+        padding_max: None,
+        read_only: None,
+        no_auto: None,
+        grow_file_system: None,
+        flags: 0,
+        copy_blocks: None,
+        format: None,
+        split_name: None,
+        contents: Vec::new(),
+        store_paths: Vec::new(),
+        nix_store_prefix: String::new(),
+    }
+}
+
+/// The value of a single-valued key; lists are refused, since repart would
+/// silently keep only the last element.
+fn single_value<'s>(c: &mut Checker, here: &Here, setting: &'s RawSetting) -> Option<&'s str> {
+    if setting.is_list && !is_list_key(&setting.key) {
+        let kind = if is_known_key(&setting.key) {
+            ProblemKind::NotAList { partition: here.partition.to_string(), key: setting.key.clone() }
+        } else {
+            unknown_key(here)
+        };
+        c.problem(&here.pointer, kind);
+        return None;
+    }
+    if is_list_key(&setting.key) || !is_known_key(&setting.key) {
+        // Lists are only keys nix-repart does not implement yet; report them once.
+        let kind = if is_known_key(&setting.key) { not_implemented(here) } else { unknown_key(here) };
+        c.problem(&here.pointer, kind);
+        return None;
+    }
+    setting.values.last().map(String::as_str)
+}
+
+fn is_list_key(key: &str) -> bool {
+    matches!(key, "CopyFiles" | "ExcludeFiles" | "ExcludeFilesTarget" | "MakeDirectories" | "MakeSymlinks" | "Subvolumes")
+}
+
+fn is_known_key(key: &str) -> bool {
+    const IMPLEMENTED: &[&str] = &[
+        "Type", "Label", "UUID", "Weight", "PaddingWeight", "SizeMinBytes", "SizeMaxBytes",
+        "PaddingMinBytes", "PaddingMaxBytes", "ReadOnly", "NoAuto", "GrowFileSystem", "Flags",
+        "CopyBlocks", "Format", "SplitName",
+    ];
+    IMPLEMENTED.contains(&key) || NOT_IMPLEMENTED.contains(&key)
+}
+
+fn not_implemented(here: &Here) -> ProblemKind {
+    ProblemKind::NotImplemented { partition: here.partition.to_string(), key: here.key.to_string() }
+}
+
+fn unknown_key(here: &Here) -> ProblemKind {
+    ProblemKind::UnknownSetting { partition: here.partition.to_string(), key: here.key.to_string() }
+}
+
+fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
+    match here.key {
+        "Label" => p.label = check_label(c, here, value),
+        "UUID" => p.uuid = parse_or(c, here, value, parse_uuid, |v| ProblemKind::NotAUuid { value: v }),
+        "Weight" => p.weight = check_weight(c, here, value).unwrap_or(p.weight),
+        "PaddingWeight" => p.padding_weight = check_weight(c, here, value).unwrap_or(p.padding_weight),
+        // repart.d(5): minimums round up and maximums round down to 4096.
+        "SizeMinBytes" => p.size_min = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
+        "SizeMaxBytes" => p.size_max = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
+        "PaddingMinBytes" => p.padding_min = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
+        "PaddingMaxBytes" => p.padding_max = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
+        "ReadOnly" => p.read_only = check_bool(c, here, value),
+        "NoAuto" => p.no_auto = check_bool(c, here, value),
+        "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
+        "Flags" => {
+            let max = u64::MAX;
+            p.flags = parse_or(c, here, value, |v| v.parse().ok(), |v| ProblemKind::NotANumber { value: v, max })
+                .unwrap_or(0);
+        }
+        "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
+        "Format" => p.format = check_format(c, here, value),
+        "SplitName" => p.split_name = Some(value.to_string()),
+        _ => c.problem(&here.pointer, not_implemented(here)),
+    }
+}
+
+fn parse_or<T>(
+    c: &mut Checker,
+    here: &Here,
+    value: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    problem: impl FnOnce(String) -> ProblemKind,
+) -> Option<T> {
+    let parsed = parse(value);
+    if parsed.is_none() {
+        c.problem(&here.pointer, problem(value.to_string()));
+    }
+    parsed
+}
+
+fn check_size(c: &mut Checker, here: &Here, value: &str) -> Option<Bytes> {
+    parse_or(c, here, value, parse_size, |v| ProblemKind::NotASize { value: v })
+}
+
+fn check_bool(c: &mut Checker, here: &Here, value: &str) -> Option<bool> {
+    parse_or(c, here, value, parse_bool, |v| ProblemKind::NotABool { value: v })
+}
+
+fn check_weight(c: &mut Checker, here: &Here, value: &str) -> Option<u32> {
+    let parse = |v: &str| v.parse::<u64>().ok().filter(|w| *w <= MAX_WEIGHT).map(|w| w as u32);
+    parse_or(c, here, value, parse, |v| ProblemKind::NotANumber { value: v, max: MAX_WEIGHT })
+}
+
+fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
+    let units = value.encode_utf16().count();
+    if units > MAX_LABEL_UTF16 {
+        c.problem(&here.pointer, ProblemKind::LabelTooLong { label: value.to_string(), units });
+        return None;
+    }
+    if value.contains('%') {
+        c.problem(&here.pointer, ProblemKind::LabelSpecifier { label: value.to_string() });
+        return None;
+    }
+    Some(value.to_string())
+}
+
+fn check_format(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
+    if value.is_empty() {
+        return None;
+    }
+    if !IMPLEMENTED_FORMATS.contains(&value) {
+        let partition = here.partition.to_string();
+        c.problem(&here.pointer, ProblemKind::FormatNotImplemented { partition, format: value.to_string() });
+    }
+    Some(value.to_string())
+}
+
+fn check_copy_blocks(c: &mut Checker, here: &Here, value: &str) -> Option<CopyBlocks> {
+    match value {
+        "" => return None,
+        "auto" => {
+            c.problem(&here.pointer, ProblemKind::CopyBlocksAuto { partition: here.partition.to_string() });
+            return None;
+        }
+        _ => {}
+    }
+    let source = PathBuf::from(value);
+    if !source.is_absolute() {
+        c.problem(&here.pointer, ProblemKind::NotAbsolute { path: value.to_string() });
+        return None;
+    }
+    let size = match std::fs::metadata(&source) {
+        Ok(meta) => block_source_size(&source, &meta),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            c.problem(&here.pointer, ProblemKind::SourceMissing { path: value.to_string() });
+            return None;
+        }
+        Err(e) => {
+            c.problem(&here.pointer, ProblemKind::SourceUnreadable { path: value.to_string(), reason: e.to_string() });
+            return None;
+        }
+    };
+    match size {
+        Some(size) => Some(CopyBlocks { source, size }),
+        None => {
+            c.problem(&here.pointer, ProblemKind::NotAFile { path: value.to_string() });
+            None
+        }
+    }
+}
+
+/// The size of a regular file or block device, or `None` for other kinds.
+fn block_source_size(path: &std::path::Path, meta: &std::fs::Metadata) -> Option<Bytes> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileTypeExt;
+    if meta.is_file() {
+        return Some(Bytes(meta.len()));
+    }
+    if meta.file_type().is_block_device() {
+        let mut file = std::fs::File::open(path).ok()?;
+        return file.seek(SeekFrom::End(0)).ok().map(Bytes);
+    }
+    None
+}
+
+fn check_ranges(c: &mut Checker, config: &str, p: &Partition) {
+    let partition = p.id.clone();
+    if let (Some(min), Some(max)) = (p.size_min, p.size_max) {
+        if min > max {
+            c.problem(format!("{config}/SizeMinBytes"), ProblemKind::SizeMinAboveMax { partition: partition.clone(), min, max });
+        }
+    }
+    if let (Some(min), Some(max)) = (p.padding_min, p.padding_max) {
+        if min > max {
+            c.problem(format!("{config}/PaddingMinBytes"), ProblemKind::PaddingMinAboveMax { partition, min, max });
+        }
+    }
+}

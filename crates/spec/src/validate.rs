@@ -1,0 +1,291 @@
+//! Phase two of reading a spec: [`RawSpec`] into the validated [`Spec`].
+//! Checks every value and every rule between values, and that each source
+//! path exists; collects all problems rather than stopping at the first.
+//! Partition settings are handled in `settings`.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::{Problem, ProblemKind};
+use crate::model::{Content, ImageSize, Partition, SectorSize, Spec, DEFAULT_SEED, DEFAULT_STORE_PREFIX};
+use crate::raw::{pointer_token, RawClosure, RawPartition, RawSpec};
+use crate::settings::{self, Settings};
+use crate::store::is_store_path;
+use crate::types::Architecture;
+use crate::values::{parse_size, Bytes};
+
+/// Collects problems while building the validated spec.
+pub(crate) struct Checker {
+    pub problems: Vec<Problem>,
+}
+
+impl Checker {
+    pub fn problem(&mut self, pointer: impl Into<String>, kind: ProblemKind) {
+        self.problems.push(Problem { pointer: pointer.into(), kind });
+    }
+}
+
+/// Validates a raw spec; `problems` are those phase one already found.
+pub fn validate(raw: RawSpec, problems: Vec<Problem>) -> Result<Spec, Vec<Problem>> {
+    let mut checker = Checker { problems };
+    let spec = check_spec(&mut checker, raw);
+    if checker.problems.is_empty() {
+        Ok(spec)
+    } else {
+        Err(checker.problems)
+    }
+}
+
+fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
+    check_version(c, raw.version.as_ref());
+    let name = raw.name.unwrap_or_default();
+    if !name.is_empty() || c.problems.iter().all(|p| p.pointer != "/name") {
+        check_file_name(c, "/name", &name);
+    }
+    if let Some(version) = &raw.image_version {
+        check_file_name(c, "/imageVersion", version);
+    }
+    let architecture = check_architecture(c, raw.architecture.as_deref());
+    let mut partitions: Vec<Partition> = raw
+        .partitions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| check_partition(c, i, p, architecture))
+        .collect();
+    if raw.partitions.is_empty() && c.problems.iter().all(|p| p.pointer != "/partitions") {
+        c.problem("/partitions", ProblemKind::NoPartitions);
+    }
+    check_unique_ids(c, &partitions);
+    // systemd-repart reads `<id>.conf` files in byte order of their names.
+    partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+    if raw.split == Some(true) {
+        c.problem("/split", ProblemKind::SpecFeatureNotImplemented { what: "split = true (split partition files)" });
+    }
+    if raw.compression.enable == Some(true) {
+        c.problem(
+            "/compression/enable",
+            ProblemKind::SpecFeatureNotImplemented { what: "compression.enable = true (compressed images)" },
+        );
+    }
+    Spec {
+        name,
+        image_version: raw.image_version,
+        seed: check_seed(c, raw.seed.as_deref()),
+        architecture,
+        sector_size: check_sector_size(c, raw.sector_size),
+        image_size: check_image_size(c, raw.image_size.as_deref()),
+        split: raw.split.unwrap_or(false),
+        mkfs_options: raw.mkfs_options,
+        partitions,
+    }
+}
+
+fn check_version(c: &mut Checker, version: Option<&Value>) {
+    match version {
+        None => c.problem("/version", ProblemKind::Missing),
+        Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
+        Some(other) => c.problem("/version", ProblemKind::UnsupportedVersion { found: other.to_string() }),
+    }
+}
+
+fn check_file_name(c: &mut Checker, pointer: &str, value: &str) -> bool {
+    let ok = !value.is_empty() && value != "." && value != ".." && !value.contains(['/', '\0']);
+    if !ok {
+        c.problem(pointer, ProblemKind::BadFileName { value: value.to_string() });
+    }
+    ok
+}
+
+fn check_seed(c: &mut Checker, seed: Option<&str>) -> Uuid {
+    let text = seed.unwrap_or(DEFAULT_SEED);
+    match parse_uuid(text) {
+        Some(uuid) => uuid,
+        None => {
+            c.problem("/seed", ProblemKind::NotAUuid { value: text.to_string() });
+            Uuid::nil()
+        }
+    }
+}
+
+/// A UUID in its 36-character hyphenated form, as systemd's
+/// `sd_id128_from_string()` also accepts it (32 hex digits work too).
+pub(crate) fn parse_uuid(text: &str) -> Option<Uuid> {
+    match text.len() {
+        32 | 36 => Uuid::parse_str(text).ok(),
+        _ => None,
+    }
+}
+
+fn check_architecture(c: &mut Checker, arch: Option<&str>) -> Architecture {
+    let Some(name) = arch else { return Architecture::X86_64 };
+    name.parse().unwrap_or_else(|()| {
+        let expected = Architecture::all_names().collect::<Vec<_>>().join(", ");
+        c.problem("/architecture", ProblemKind::UnknownArchitecture { value: name.to_string(), expected });
+        Architecture::X86_64
+    })
+}
+
+fn check_sector_size(c: &mut Checker, sector_size: Option<u64>) -> SectorSize {
+    match sector_size {
+        None => SectorSize(512),
+        Some(v @ (512 | 1024 | 2048 | 4096)) => SectorSize(v as u32),
+        Some(value) => {
+            c.problem("/sectorSize", ProblemKind::BadSectorSize { value });
+            SectorSize(512)
+        }
+    }
+}
+
+fn check_image_size(c: &mut Checker, size: Option<&str>) -> ImageSize {
+    match size {
+        None | Some("auto") => ImageSize::Auto,
+        Some(text) => match parse_size(text) {
+            // systemd-repart rounds --size= up to a multiple of 4096.
+            Some(bytes) => ImageSize::Fixed(bytes.round_up(Bytes(4096))),
+            None => {
+                c.problem("/imageSize", ProblemKind::NotAnImageSize { value: text.to_string() });
+                ImageSize::Auto
+            }
+        },
+    }
+}
+
+fn check_unique_ids(c: &mut Checker, partitions: &[Partition]) {
+    for (i, p) in partitions.iter().enumerate() {
+        if let Some(first) = partitions[..i].iter().find(|q| q.id == p.id) {
+            c.problem(
+                format!("/partitions/{}/id", p.spec_index),
+                ProblemKind::DuplicateId { id: p.id.clone(), first: format!("/partitions/{}", first.spec_index) },
+            );
+        }
+    }
+}
+
+fn check_partition(c: &mut Checker, index: usize, raw: &RawPartition, arch: Architecture) -> Option<Partition> {
+    let pointer = format!("/partitions/{index}");
+    let id = raw.id.clone()?;
+    if !check_file_name(c, &format!("{pointer}/id"), &id) {
+        return None;
+    }
+    let Settings { partition_type, mut partition } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
+    partition.spec_index = index;
+    partition.partition_type = partition_type;
+    partition.contents = check_contents(c, &pointer, &raw.contents);
+    partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
+    partition.store_paths = check_store_paths(c, &pointer, raw);
+    let has_content = !partition.contents.is_empty() || !partition.store_paths.is_empty();
+    if has_content && partition.format.is_none() {
+        c.problem(pointer, ProblemKind::ContentWithoutFormat { partition: id });
+    }
+    Some(partition)
+}
+
+fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<String>)]) -> Vec<Content> {
+    let mut checked = Vec::new();
+    for (target, source) in contents {
+        let here = format!("{pointer}/contents/{}", pointer_token(target));
+        let target = check_inner_path(c, &here, target);
+        let source = source.as_deref().and_then(|s| check_source(c, &format!("{here}/source"), s));
+        if let (Some(target), Some(source)) = (target, source) {
+            checked.push(Content { target, source });
+        }
+    }
+    checked
+}
+
+/// An absolute path inside the partition, normalised; `..` is refused.
+fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        c.problem(pointer, ProblemKind::NotAbsolute { path: path.to_string() });
+        return None;
+    }
+    let mut parts = Vec::new();
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::ParentDir => {
+                c.problem(pointer, ProblemKind::Escapes { path: path.to_string() });
+                return None;
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// A source path on the build machine: absolute, and it must exist (a
+/// symlink counts as itself; it is not followed here).
+fn check_source(c: &mut Checker, pointer: &str, source: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(source);
+    if !path.is_absolute() {
+        c.problem(pointer, ProblemKind::NotAbsolute { path: source.to_string() });
+        return None;
+    }
+    match std::fs::symlink_metadata(&path) {
+        Ok(_) => Some(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            c.problem(pointer, ProblemKind::SourceMissing { path: source.to_string() });
+            None
+        }
+        Err(e) => {
+            c.problem(pointer, ProblemKind::SourceUnreadable { path: source.to_string(), reason: e.to_string() });
+            None
+        }
+    }
+}
+
+fn check_store_prefix(c: &mut Checker, pointer: &str, prefix: Option<&str>) -> String {
+    let here = format!("{pointer}/nixStorePrefix");
+    check_inner_path(c, &here, prefix.unwrap_or(DEFAULT_STORE_PREFIX)).unwrap_or_default()
+}
+
+/// `storePaths` plus the closure, deduplicated and sorted so that the
+/// listing order never matters.
+fn check_store_paths(c: &mut Checker, pointer: &str, raw: &RawPartition) -> Vec<PathBuf> {
+    let mut paths: Vec<(String, String)> = raw
+        .store_paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{pointer}/storePaths/{i}"), p.clone()))
+        .collect();
+    let closure_pointer = format!("{pointer}/closure");
+    match &raw.closure {
+        Some(RawClosure::Paths(list)) => {
+            paths.extend(list.iter().enumerate().map(|(i, p)| (format!("{closure_pointer}/{i}/path"), p.clone())));
+        }
+        Some(RawClosure::File(file)) => paths.extend(read_closure_file(c, &closure_pointer, file)),
+        None => {}
+    }
+    let mut checked: Vec<PathBuf> = paths
+        .into_iter()
+        .filter_map(|(here, path)| {
+            if !is_store_path(Path::new(&path)) {
+                c.problem(here, ProblemKind::NotAStorePath { path });
+                return None;
+            }
+            check_source(c, &here, &path)
+        })
+        .collect();
+    checked.sort();
+    checked.dedup();
+    checked
+}
+
+/// A closureInfo `store-paths` file: one store path per line.
+fn read_closure_file(c: &mut Checker, pointer: &str, file: &str) -> Vec<(String, String)> {
+    let path = check_source(c, pointer, file);
+    let Some(path) = path else { return Vec::new() };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| (pointer.to_string(), l.trim().to_string()))
+            .collect(),
+        Err(e) => {
+            c.problem(pointer, ProblemKind::SourceUnreadable { path: file.to_string(), reason: e.to_string() });
+            Vec::new()
+        }
+    }
+}
