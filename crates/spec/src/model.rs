@@ -71,9 +71,9 @@ pub struct Partition {
     pub uuid: Option<Uuid>,
     pub weight: u32,
     pub padding_weight: u32,
-    /// Rounded up to 4096, as systemd-repart does when it parses it.
+    /// Rounded down to 4096, as systemd-repart does when it parses it.
     pub size_min: Option<Bytes>,
-    /// Rounded down to 4096.
+    /// Rounded up to 4096, as systemd-repart does when it parses it.
     pub size_max: Option<Bytes>,
     pub padding_min: Option<Bytes>,
     pub padding_max: Option<Bytes>,

@@ -147,11 +147,14 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         "UUID" => p.uuid = parse_or(c, here, value, parse_uuid, |v| ProblemKind::NotAUuid { value: v }),
         "Weight" => p.weight = check_weight(c, here, value).unwrap_or(p.weight),
         "PaddingWeight" => p.padding_weight = check_weight(c, here, value).unwrap_or(p.padding_weight),
-        // repart.d(5): minimums round up and maximums round down to 4096.
-        "SizeMinBytes" => p.size_min = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
-        "SizeMaxBytes" => p.size_max = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
-        "PaddingMinBytes" => p.padding_min = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
-        "PaddingMaxBytes" => p.padding_max = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
+        // systemd-repart's `config_parse_size4096()` rounds minimums *down*
+        // and maximums *up* to 4096 (seen with systemd-repart 252 here:
+        // "Rounded SizeMinBytes= size 12000 → 8192"); the grain rounding of
+        // the planner comes on top.
+        "SizeMinBytes" => p.size_min = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
+        "SizeMaxBytes" => p.size_max = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
+        "PaddingMinBytes" => p.padding_min = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
+        "PaddingMaxBytes" => p.padding_max = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
         "ReadOnly" => p.read_only = check_bool(c, here, value),
         "NoAuto" => p.no_auto = check_bool(c, here, value),
         "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
