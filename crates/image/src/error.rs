@@ -1,0 +1,58 @@
+//! Why an image could not be written.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("cannot create output directory {path}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing the GPT of {path} failed")]
+    Gpt {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("partition {partition}: cannot read CopyBlocks= source {path}")]
+    CopyBlocksSource {
+        partition: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("partition {partition}: CopyBlocks= source {path} changed size while it was copied")]
+    CopyBlocksChanged { partition: String, path: PathBuf },
+    #[error("cannot render repart-output.json")]
+    Report(#[source] serde_json::Error),
+    #[error("cannot read image {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} has no valid GPT (checked 512- and 4096-byte sectors)")]
+    NoGpt { path: PathBuf },
+}
+
+impl ImageError {
+    /// Whether the error comes from the user's input (exit code 1) rather
+    /// than from nix-repart or the machine (exit code 2).
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            ImageError::CopyBlocksSource { .. }
+                | ImageError::CopyBlocksChanged { .. }
+                | ImageError::NoGpt { .. }
+                | ImageError::Read { .. }
+        )
+    }
+}

@@ -1,0 +1,54 @@
+//! `repart-output.json`: one object per partition with the fields and
+//! value spellings of `systemd-repart --json=pretty` (252): type, label,
+//! uuid, file, node, offset, old_size, raw_size, old_padding, raw_padding,
+//! activity. nixpkgs' module keeps this file beside the image.
+
+use nix_repart_plan::Plan;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepartEntry {
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub label: String,
+    pub uuid: Uuid,
+    /// The definition file systemd-repart would have read: `<id>.conf`.
+    pub file: String,
+    /// The image file name followed by the partition number, as
+    /// systemd-repart prints it for an image file.
+    pub node: String,
+    pub offset: u64,
+    pub old_size: u64,
+    pub raw_size: u64,
+    pub old_padding: u64,
+    pub raw_padding: u64,
+    pub activity: &'static str,
+}
+
+/// The entries for a freshly created image.
+pub fn entries(plan: &Plan) -> Vec<RepartEntry> {
+    plan.partitions
+        .iter()
+        .map(|p| RepartEntry {
+            type_name: p.type_name.clone(),
+            label: p.label.clone(),
+            uuid: p.uuid,
+            file: format!("{}.conf", p.id),
+            node: format!("{}{}", plan.image.file_name, p.number),
+            offset: p.offset.0,
+            old_size: 0,
+            raw_size: p.size.0,
+            old_padding: 0,
+            raw_padding: p.padding.0,
+            activity: "create",
+        })
+        .collect()
+}
+
+/// The document, pretty-printed, with a final newline.
+pub fn render(plan: &Plan) -> serde_json::Result<String> {
+    let mut text = serde_json::to_string_pretty(&entries(plan))?;
+    text.push('\n');
+    Ok(text)
+}

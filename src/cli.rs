@@ -1,0 +1,151 @@
+//! Command-line arguments and the subcommands behind them.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use nix_repart_image::{inspect, BuildOptions, ImageError};
+use nix_repart_plan::{ContentSizes, Plan, PlanError};
+use nix_repart_spec::{Spec, SpecError};
+
+/// The earliest time FAT can store, and what nixpkgs' stdenv exports.
+const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "nix-repart",
+    version,
+    about = "Build reproducible GPT disk images from a JSON partition spec (systemd-repart compatible, for NixOS image.repart)",
+    after_help = "Environment:\n  SOURCE_DATE_EPOCH  every timestamp written into the image (default 315532800, 1980-01-01,\n                     as nixpkgs' stdenv exports it; the earliest date FAT can store)\n  NIX_BUILD_CORES    default for --jobs when set (0 means all cores)\n\nExit codes: 0 success, 1 bad input (spec, sources, sizes), 2 internal failure."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build the image and repart-output.json into OUTDIR.
+    Build {
+        /// The spec (JSON, version 1; see docs/spec.md).
+        spec: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(short, long, value_name = "OUTDIR")]
+        output: PathBuf,
+        /// Worker threads; the image is the same for every value.
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+    /// Print the planned layout as JSON; nothing is written.
+    Plan {
+        spec: PathBuf,
+    },
+    /// Show the partition table of an image.
+    Inspect {
+        image: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failed command: its message lines and exit code.
+pub struct Failure(anyhow::Error);
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        let input = self.0.chain().any(|cause| {
+            cause.is::<SpecError>()
+                || cause.is::<PlanError>()
+                || cause.is::<InputError>()
+                || cause.downcast_ref::<ImageError>().is_some_and(ImageError::is_input_error)
+        });
+        if input {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// One line per spec problem, otherwise the context chain on one line.
+    pub fn lines(&self) -> Vec<String> {
+        if let Some(SpecError::Invalid(problems)) = self.0.downcast_ref::<SpecError>() {
+            return problems.0.iter().map(ToString::to_string).collect();
+        }
+        vec![format!("{:#}", self.0)]
+    }
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure(e.into())
+    }
+}
+
+/// Bad input found by the binary itself (environment, arguments).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct InputError(String);
+
+pub fn run(args: Args) -> Result<(), Failure> {
+    match args.command {
+        Command::Build { spec, output, jobs } => build(&spec, &output, jobs),
+        Command::Plan { spec } => {
+            let (_, plan) = load_and_plan(&spec)?;
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+            Ok(())
+        }
+        Command::Inspect { image, json } => {
+            let disk = inspect::inspect(&image)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&disk)?);
+            } else {
+                print!("{}", inspect::render_table(&disk));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn load_and_plan(path: &Path) -> anyhow::Result<(Spec, Plan)> {
+    let spec = nix_repart_spec::load_spec(path)?;
+    let content = ContentSizes::from_spec(&spec);
+    let plan = nix_repart_plan::plan(&spec, &content).context("planning the layout")?;
+    Ok((spec, plan))
+}
+
+fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Failure> {
+    let options = BuildOptions { source_date_epoch: source_date_epoch()?, jobs: worker_count(jobs)? };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs)
+        .build_global()
+        .context("starting worker threads")?;
+    let (spec, plan) = load_and_plan(spec_path)?;
+    let written = nix_repart_image::write_image(&spec, &plan, output, &options).context("writing the image")?;
+    eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
+    Ok(())
+}
+
+/// `SOURCE_DATE_EPOCH`, read once here and passed to every writer.
+fn source_date_epoch() -> Result<u64, InputError> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(_) => Ok(DEFAULT_SOURCE_DATE_EPOCH),
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| InputError(format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds since 1970"))),
+    }
+}
+
+/// `--jobs`, else `NIX_BUILD_CORES` (0 = all), else every core.
+fn worker_count(jobs: Option<usize>) -> Result<usize, InputError> {
+    let all = || std::thread::available_parallelism().map_or(1, usize::from);
+    match jobs {
+        Some(0) => Err(InputError("--jobs must be at least 1".to_string())),
+        Some(n) => Ok(n),
+        None => match std::env::var("NIX_BUILD_CORES").ok().and_then(|v| v.trim().parse::<usize>().ok()) {
+            Some(0) | None => Ok(all()),
+            Some(n) => Ok(n),
+        },
+    }
+}
