@@ -85,6 +85,8 @@ pub enum ProblemKind {
     BadSectorSize { value: u64 },
     #[error("label {label:?} is {units} UTF-16 code units long; GPT allows at most 36")]
     LabelTooLong { label: String, units: usize },
+    #[error("label {label:?} contains {character:?}, which is outside the Basic Multilingual Plane; GPT names are UCS-2")]
+    LabelNotUcs2 { label: String, character: char },
     #[error("label {label:?} contains '%': systemd specifiers are not expanded by nix-repart; write the value itself")]
     LabelSpecifier { label: String },
     #[error("{value:?} cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')")]

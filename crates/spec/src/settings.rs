@@ -160,7 +160,7 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
         "Flags" => {
             let max = u64::MAX;
-            p.flags = parse_or(c, here, value, |v| v.parse().ok(), |v| ProblemKind::NotANumber { value: v, max })
+            p.flags = parse_or(c, here, value, parse_c_unsigned, |v| ProblemKind::NotANumber { value: v, max })
                 .unwrap_or(0);
         }
         "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
@@ -184,6 +184,19 @@ fn parse_or<T>(
     parsed
 }
 
+/// An unsigned number as C's `strtoull(s, NULL, 0)` reads it (systemd's
+/// `safe_atou64()`): `0x` hex, a leading `0` octal, otherwise decimal.
+fn parse_c_unsigned(value: &str) -> Option<u64> {
+    let v = value.trim();
+    if let Some(hex) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        u64::from_str_radix(hex, 16).ok()
+    } else if v.len() > 1 && v.starts_with('0') {
+        u64::from_str_radix(&v[1..], 8).ok()
+    } else {
+        v.parse().ok()
+    }
+}
+
 fn check_size(c: &mut Checker, here: &Here, value: &str) -> Option<Bytes> {
     parse_or(c, here, value, parse_size, |v| ProblemKind::NotASize { value: v })
 }
@@ -201,6 +214,12 @@ fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
     let units = value.encode_utf16().count();
     if units > MAX_LABEL_UTF16 {
         c.problem(&here.pointer, ProblemKind::LabelTooLong { label: value.to_string(), units });
+        return None;
+    }
+    if let Some(outside) = value.chars().find(|ch| u32::from(*ch) > 0xFFFF) {
+        // GPT names are UCS-2 (UEFI CHAR16); libfdisk, under systemd-repart
+        // 252, writes an empty name for such a label (seen here).
+        c.problem(&here.pointer, ProblemKind::LabelNotUcs2 { label: value.to_string(), character: outside });
         return None;
     }
     if value.contains('%') {
@@ -280,5 +299,20 @@ fn check_ranges(c: &mut Checker, config: &str, p: &Partition) {
         if min > max {
             c.problem(format!("{config}/PaddingMinBytes"), ProblemKind::PaddingMinAboveMax { partition, min, max });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_c_unsigned;
+
+    #[test]
+    fn flags_read_like_strtoull_base_0() {
+        assert_eq!(parse_c_unsigned("4611686018427387904"), Some(1 << 62));
+        assert_eq!(parse_c_unsigned("0x4000000000000000"), Some(1 << 62));
+        assert_eq!(parse_c_unsigned("010"), Some(8));
+        assert_eq!(parse_c_unsigned("0"), Some(0));
+        assert_eq!(parse_c_unsigned("08"), None);
+        assert_eq!(parse_c_unsigned("-1"), None);
     }
 }

@@ -1,0 +1,100 @@
+//! Helpers shared by the integration tests: running the `nix-repart`
+//! binary, requiring external tools (a missing tool fails the test under
+//! `CI=true` and is reported loudly elsewhere), and loop devices.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_nix-repart"))
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether `tool` is on PATH. Under CI a missing tool is a failure, since
+/// `.ci/run` installs every tool the tests need.
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(!in_ci(), "{tool} is required under CI=true; .ci/run installs it");
+        eprintln!("SKIPPED: {tool} is not installed (run .ci/run or install it)");
+    }
+    found
+}
+
+/// Runs a command and returns its output, failing the test if it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Runs a command that must succeed and returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}:\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `nix-repart build SPEC -o OUT`, with a fixed environment.
+pub fn build(spec: &Path, out: &Path, extra: &[&str]) -> Output {
+    run(Command::new(bin()).arg("build").arg(spec).arg("-o").arg(out).args(extra).env_remove("SOURCE_DATE_EPOCH"))
+}
+
+/// Builds and asserts success.
+pub fn build_ok(spec: &Path, out: &Path, extra: &[&str]) {
+    let output = build(spec, out, extra);
+    assert!(
+        output.status.success(),
+        "nix-repart build failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A loop device over a file, detached on drop.
+pub struct Loop {
+    pub device: String,
+}
+
+impl Loop {
+    pub fn attach(file: &Path, sector_size: u32) -> Loop {
+        let device = run_ok(Command::new("losetup").args(["-f", "--show", "-b", &sector_size.to_string()]).arg(file));
+        Loop { device: device.trim().to_string() }
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.device]).output();
+    }
+}
+
+/// `sgdisk -v` must report no problem.
+pub fn assert_sgdisk_clean(target: &str) {
+    let out = run_ok(Command::new("sgdisk").arg("-v").arg(target));
+    assert!(out.contains("No problems found"), "sgdisk -v {target}:\n{out}");
+}
+
+/// `sfdisk -d`, without the lines that name the device.
+pub fn sfdisk_dump(target: &str) -> String {
+    let out = run_ok(Command::new("sfdisk").arg("-d").arg(target));
+    out.lines()
+        .filter(|l| !l.starts_with("device:"))
+        .map(|l| match l.split_once(" : ") {
+            Some((_, rest)) => format!("PART : {rest}"),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
