@@ -58,7 +58,12 @@ pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOpt
     let text = report::render(plan).map_err(ImageError::Report)?;
     std::io::Write::write_all(report.file(), text.as_bytes())
         .map_err(|source| ImageError::Write { path: report_path.clone(), source })?;
+    // Two renames cannot be one atomic step: if the second fails, take the
+    // first back, so that a failed build never leaves an image behind.
     image.commit()?;
-    report.commit()?;
+    if let Err(e) = report.commit() {
+        let _ = std::fs::remove_file(&image_path);
+        return Err(e);
+    }
     Ok(Written { image: image_path, report: report_path })
 }

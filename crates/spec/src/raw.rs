@@ -340,7 +340,7 @@ impl Walker {
 
 /// Parses spec text into a [`RawSpec`] and the shape problems found in it
 /// (validation goes on, to report everything at once), or fails with the
-/// one problem of text that is not JSON.
+/// one problem of text that is not a JSON object.
 pub fn parse(text: &str) -> Result<(RawSpec, Vec<Problem>), Problem> {
     let doc: Value = serde_json::from_str(text).map_err(|e| Problem {
         pointer: String::new(),
@@ -350,6 +350,10 @@ pub fn parse(text: &str) -> Result<(RawSpec, Vec<Problem>), Problem> {
             column: e.column(),
         },
     })?;
+    if !doc.is_object() {
+        let found = type_name(&doc);
+        return Err(Problem { pointer: String::new(), kind: ProblemKind::WrongType { expected: "an object", found } });
+    }
     let mut walker = Walker { problems: Vec::new() };
     let raw = walker.spec(&doc);
     Ok((raw, walker.problems))

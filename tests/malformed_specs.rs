@@ -1,0 +1,219 @@
+//! Table-driven tests of bad input: each malformed spec must give exactly
+//! the expected error lines (JSON pointer and message), exit code 1, and
+//! leave no output behind.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+
+/// A spec body with one partition whose repartConfig is `config`.
+fn with_config(config: &str) -> String {
+    format!(r#"{{"version": 1, "name": "img", "partitions": [{{"id": "10-p", "repartConfig": {config}}}]}}"#)
+}
+
+/// `(name, spec text, expected stderr lines)`. `@DIR@` is the test's
+/// temporary directory.
+fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    vec![
+        ("bad json", r#"{"version": 1,"#.to_string(), vec!["error: /: not valid JSON: EOF while parsing a value (line 1, column 14)"]),
+        ("not an object", "[1, 2]".to_string(), vec!["error: /: expected an object, found an array"]),
+        (
+            "unknown top-level key",
+            r#"{"version": 1, "name": "img", "nmae": "x", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
+            vec!["error: /nmae: unknown key (expected one of: version, name, imageVersion, seed, architecture, sectorSize, imageSize, split, compression, mkfsOptions, partitions)"],
+        ),
+        (
+            "wrong type",
+            r#"{"version": 1, "name": 5, "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
+            vec!["error: /name: expected a string, found a number"],
+        ),
+        ("missing version", r#"{"name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(), vec!["error: /version: required key is missing"]),
+        (
+            "unsupported version",
+            r#"{"version": 2, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
+            vec!["error: /version: spec version 2 is not supported; this nix-repart reads version 1"],
+        ),
+        (
+            "bad size",
+            with_config(r#"{"Type": "esp", "SizeMinBytes": "12Q"}"#),
+            vec![r#"error: /partitions/0/repartConfig/SizeMinBytes: "12Q" is not a size (a number of bytes, optionally with a K, M, G or T suffix)"#],
+        ),
+        (
+            "bad UUID",
+            with_config(r#"{"Type": "esp", "UUID": "not-a-uuid"}"#),
+            vec![r#"error: /partitions/0/repartConfig/UUID: "not-a-uuid" is not a UUID"#],
+        ),
+        (
+            "bad seed",
+            r#"{"version": 1, "name": "img", "seed": "1234", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
+            vec![r#"error: /seed: "1234" is not a UUID"#],
+        ),
+        (
+            "unknown type",
+            with_config(r#"{"Type": "rooot"}"#),
+            vec![r#"error: /partitions/0/repartConfig/Type: "rooot" is not a partition type name (esp, root, usr-verity, linux-generic, ...) or GUID"#],
+        ),
+        ("missing type", with_config(r#"{"Label": "x"}"#), vec!["error: /partitions/0/repartConfig/Type: required key is missing"]),
+        (
+            "label over 36 UTF-16 units",
+            with_config(r#"{"Type": "esp", "Label": "abcdefghijklmnopqrstuvwxyz01234567890"}"#),
+            vec![r#"error: /partitions/0/repartConfig/Label: label "abcdefghijklmnopqrstuvwxyz01234567890" is 37 UTF-16 code units long; GPT allows at most 36"#],
+        ),
+        (
+            "label outside the BMP",
+            with_config(r#"{"Type": "esp", "Label": "disk💾"}"#),
+            vec![r#"error: /partitions/0/repartConfig/Label: label "disk💾" contains '💾', which is outside the Basic Multilingual Plane; GPT names are UCS-2"#],
+        ),
+        (
+            "duplicate ids",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-a", "repartConfig": {"Type": "esp"}}, {"id": "10-a", "repartConfig": {"Type": "root"}}]}"#.to_string(),
+            vec![r#"error: /partitions/1/id: partition id "10-a" is also used by /partitions/0"#],
+        ),
+        (
+            "SizeMin above SizeMax",
+            with_config(r#"{"Type": "esp", "SizeMinBytes": "64M", "SizeMaxBytes": "32M"}"#),
+            vec!["error: /partitions/0/repartConfig/SizeMinBytes: SizeMinBytes= (67108864 bytes (64.0M)) is larger than SizeMaxBytes= (33554432 bytes (32.0M)) in partition 10-p"],
+        ),
+        (
+            "PaddingMin above PaddingMax",
+            with_config(r#"{"Type": "esp", "PaddingMinBytes": "2M", "PaddingMaxBytes": "1M"}"#),
+            vec!["error: /partitions/0/repartConfig/PaddingMinBytes: PaddingMinBytes= (2097152 bytes (2.0M)) is larger than PaddingMaxBytes= (1048576 bytes (1.0M)) in partition 10-p"],
+        ),
+        (
+            "contents target escaping with ..",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}, "contents": {"/EFI/../../etc/passwd": {"source": "@DIR@"}}}]}"#.to_string(),
+            vec![
+                r#"error: /partitions/0/contents/~1EFI~1..~1..~1etc~1passwd: "/EFI/../../etc/passwd" escapes its partition: '..' is not allowed"#,
+            ],
+        ),
+        (
+            "relative contents target",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp", "Format": "vfat"}, "contents": {"EFI/x": {"source": "@DIR@"}}}]}"#.to_string(),
+            vec![
+                r#"error: /partitions/0/repartConfig/Format: Format=vfat is not implemented by nix-repart yet (partition a)"#,
+                r#"error: /partitions/0/contents/EFI~1x: "EFI/x" must be an absolute path"#,
+            ],
+        ),
+        (
+            "missing source path",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}, "contents": {"/x": {"source": "@DIR@/nonexistent"}}}]}"#.to_string(),
+            vec![r#"error: /partitions/0/contents/~1x/source: source "@DIR@/nonexistent" does not exist"#],
+        ),
+        (
+            "contents without Format",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}, "contents": {"/x": {"source": "@DIR@"}}}]}"#.to_string(),
+            vec!["error: /partitions/0: partition a has contents, storePaths or closure but no Format= to put them in"],
+        ),
+        (
+            "unknown repartConfig key",
+            with_config(r#"{"Type": "esp", "Typo": "yes"}"#),
+            vec![r#"error: /partitions/0/repartConfig/Typo: "Typo" is not a systemd-repart [Partition] setting (partition 10-p)"#],
+        ),
+        (
+            "key not implemented yet",
+            with_config(r#"{"Type": "esp", "Minimize": "guess"}"#),
+            vec!["error: /partitions/0/repartConfig/Minimize: Minimize= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
+        ),
+        (
+            "list for a single-valued key",
+            with_config(r#"{"Type": ["esp", "root"]}"#),
+            vec!["error: /partitions/0/repartConfig/Type: Type= takes one value, not a list (partition 10-p)", "error: /partitions/0/repartConfig/Type: required key is missing"],
+        ),
+        (
+            "weight out of range",
+            with_config(r#"{"Type": "esp", "Weight": 2000000}"#),
+            vec![r#"error: /partitions/0/repartConfig/Weight: "2000000" is not a number in 0…1000000"#],
+        ),
+        (
+            "bad boolean",
+            with_config(r#"{"Type": "root", "ReadOnly": "maybe"}"#),
+            vec![r#"error: /partitions/0/repartConfig/ReadOnly: "maybe" is not a boolean (yes/no, true/false, 1/0, on/off)"#],
+        ),
+        (
+            "bad image size",
+            r#"{"version": 1, "name": "img", "imageSize": "big", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
+            vec![r#"error: /imageSize: "big" is not "auto" or a size"#],
+        ),
+        (
+            "bad sector size",
+            r#"{"version": 1, "name": "img", "sectorSize": 1000, "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
+            vec!["error: /sectorSize: sector size 1000 is not supported; use 512 or 4096"],
+        ),
+        (
+            "not a store path",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "root"}, "storePaths": ["/usr/bin"]}]}"#.to_string(),
+            vec![r#"error: /partitions/0/storePaths/0: "/usr/bin" is not a Nix store path (/nix/store/<32 base32 chars>-<name>)"#],
+        ),
+        (
+            "CopyBlocks source missing",
+            with_config(r#"{"Type": "root", "CopyBlocks": "/nonexistent/blocks.img"}"#),
+            vec![r#"error: /partitions/0/repartConfig/CopyBlocks: source "/nonexistent/blocks.img" does not exist"#],
+        ),
+        (
+            "image too small",
+            r#"{"version": 1, "name": "img", "imageSize": "20M", "partitions": [{"id": "a", "repartConfig": {"Type": "esp", "SizeMinBytes": "64M"}}]}"#.to_string(),
+            vec![r#"error: planning the layout: imageSize 20971520 bytes (20.0M) is too small: the partitions and the GPT need 68177920 bytes (65.0M); raise imageSize or set it to "auto""#],
+        ),
+        (
+            "several problems at once",
+            r#"{"version": 1, "name": "a/b", "partitions": [{"id": "", "repartConfig": {}}, {"id": "b", "repartConfig": {"Type": "esp", "SizeMaxBytes": "1x"}}]}"#.to_string(),
+            vec![
+                r#"error: /name: "a/b" cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')"#,
+                r#"error: /partitions/0/id: "" cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')"#,
+                r#"error: /partitions/1/repartConfig/SizeMaxBytes: "1x" is not a size (a number of bytes, optionally with a K, M, G or T suffix)"#,
+            ],
+        ),
+    ]
+}
+
+/// Returns a description of what differs, if anything.
+fn check(name: &str, text: &str, expected: &[&str], dir: &Path) -> Option<String> {
+    let dir_text = dir.to_string_lossy();
+    let spec = dir.join(format!("{}.json", name.replace(' ', "-")));
+    fs::write(&spec, text.replace("@DIR@", &dir_text)).expect("write spec");
+    let out = dir.join("out");
+    let output = build(&spec, &out, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected: Vec<String> = expected.iter().map(|l| l.replace("@DIR@", &dir_text)).collect();
+    let got: Vec<&str> = stderr.lines().collect();
+    if got != expected {
+        return Some(format!("case {name:?}:\n  got:      {got:?}\n  expected: {expected:?}"));
+    }
+    if output.status.code() != Some(1) {
+        return Some(format!("case {name:?}: exit code {:?}", output.status.code()));
+    }
+    out.exists().then(|| format!("case {name:?}: output directory was created"))
+}
+
+#[test]
+fn malformed_specs_are_rejected_with_exact_messages() {
+    let cases = cases();
+    assert!(cases.len() >= 20);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(name, text, expected)| check(name, text, expected, dir.path()))
+        .collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn bad_source_date_epoch_is_an_input_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("spec.json");
+    fs::write(&spec, with_config(r#"{"Type": "esp"}"#)).expect("write");
+    let output = run(std::process::Command::new(bin())
+        .args(["build", "-o"])
+        .arg(dir.path().join("out"))
+        .arg(&spec)
+        .env("SOURCE_DATE_EPOCH", "yesterday"));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr).trim(),
+        r#"error: SOURCE_DATE_EPOCH="yesterday" is not a number of seconds since 1970"#
+    );
+    assert!(!dir.path().join("out").exists());
+}
