@@ -185,7 +185,8 @@ fn check(name: &str, text: &str, expected: &[&str], dir: &Path) -> Option<String
     if output.status.code() != Some(1) {
         return Some(format!("case {name:?}: exit code {:?}", output.status.code()));
     }
-    out.exists().then(|| format!("case {name:?}: output directory was created"))
+    out.exists()
+        .then(|| format!("case {name:?}: output directory was created"))
 }
 
 #[test]
@@ -197,7 +198,13 @@ fn malformed_specs_are_rejected_with_exact_messages() {
         .iter()
         .filter_map(|(name, text, expected)| check(name, text, expected, dir.path()))
         .collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -49,7 +49,13 @@ pub fn run_ok(cmd: &mut Command) -> String {
 
 /// `nix-repart build SPEC -o OUT`, with a fixed environment.
 pub fn build(spec: &Path, out: &Path, extra: &[&str]) -> Output {
-    run(Command::new(bin()).arg("build").arg(spec).arg("-o").arg(out).args(extra).env_remove("SOURCE_DATE_EPOCH"))
+    run(Command::new(bin())
+        .arg("build")
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .env_remove("SOURCE_DATE_EPOCH"))
 }
 
 /// Builds and asserts success.
@@ -69,8 +75,14 @@ pub struct Loop {
 
 impl Loop {
     pub fn attach(file: &Path, sector_size: u32) -> Loop {
-        let device = run_ok(Command::new("losetup").args(["-f", "--show", "-b", &sector_size.to_string()]).arg(file));
-        Loop { device: device.trim().to_string() }
+        let device = run_ok(
+            Command::new("losetup")
+                .args(["-f", "--show", "-b", &sector_size.to_string()])
+                .arg(file),
+        );
+        Loop {
+            device: device.trim().to_string(),
+        }
     }
 }
 

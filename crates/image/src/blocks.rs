@@ -12,8 +12,19 @@ use crate::ImageError;
 const CHUNK: usize = 1 << 20;
 
 /// Copies `expected` bytes of `source` to `offset` in `image`.
-pub fn copy_blocks(image: &File, image_path: &Path, offset: u64, source: &Path, expected: u64, partition: &str) -> Result<(), ImageError> {
-    let source_error = |e| ImageError::CopyBlocksSource { partition: partition.to_string(), path: source.to_path_buf(), source: e };
+pub fn copy_blocks(
+    image: &File,
+    image_path: &Path,
+    offset: u64,
+    source: &Path,
+    expected: u64,
+    partition: &str,
+) -> Result<(), ImageError> {
+    let source_error = |e| ImageError::CopyBlocksSource {
+        partition: partition.to_string(),
+        path: source.to_path_buf(),
+        source: e,
+    };
     let mut input = File::open(source).map_err(source_error)?;
     let mut buffer = vec![0u8; CHUNK];
     let mut copied = 0u64;
@@ -23,18 +34,27 @@ pub fn copy_blocks(image: &File, image_path: &Path, offset: u64, source: &Path, 
             break;
         }
         if copied + n as u64 > expected {
-            return Err(ImageError::CopyBlocksChanged { partition: partition.to_string(), path: source.to_path_buf() });
+            return Err(ImageError::CopyBlocksChanged {
+                partition: partition.to_string(),
+                path: source.to_path_buf(),
+            });
         }
         let chunk = &buffer[..n];
         if chunk.iter().any(|b| *b != 0) {
             image
                 .write_all_at(chunk, offset + copied)
-                .map_err(|e| ImageError::Write { path: image_path.to_path_buf(), source: e })?;
+                .map_err(|e| ImageError::Write {
+                    path: image_path.to_path_buf(),
+                    source: e,
+                })?;
         }
         copied += n as u64;
     }
     if copied != expected {
-        return Err(ImageError::CopyBlocksChanged { partition: partition.to_string(), path: source.to_path_buf() });
+        return Err(ImageError::CopyBlocksChanged {
+            partition: partition.to_string(),
+            path: source.to_path_buf(),
+        });
     }
     Ok(())
 }

@@ -58,13 +58,20 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProblemKind {
     #[error("not valid JSON: {message} (line {line}, column {column})")]
-    Json { message: String, line: usize, column: usize },
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
     #[error("unknown key (expected one of: {expected})")]
     UnknownKey { expected: String },
     #[error("required key is missing")]
     Missing,
     #[error("expected {expected}, found {found}")]
-    WrongType { expected: &'static str, found: &'static str },
+    WrongType {
+        expected: &'static str,
+        found: &'static str,
+    },
     #[error("spec version {found} is not supported; this nix-repart reads version 1")]
     UnsupportedVersion { found: String },
     #[error("{value:?} is not a size (a number of bytes, optionally with a K, M, G or T suffix)")]
@@ -85,7 +92,9 @@ pub enum ProblemKind {
     BadSectorSize { value: u64 },
     #[error("label {label:?} is {units} UTF-16 code units long; GPT allows at most 36")]
     LabelTooLong { label: String, units: usize },
-    #[error("label {label:?} contains {character:?}, which is outside the Basic Multilingual Plane; GPT names are UCS-2")]
+    #[error(
+        "label {label:?} contains {character:?}, which is outside the Basic Multilingual Plane; GPT names are UCS-2"
+    )]
     LabelNotUcs2 { label: String, character: char },
     #[error("label {label:?} contains '%': systemd specifiers are not expanded by nix-repart; write the value itself")]
     LabelSpecifier { label: String },

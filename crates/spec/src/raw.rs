@@ -82,7 +82,10 @@ struct Walker {
 
 impl Walker {
     fn problem(&mut self, pointer: &str, kind: ProblemKind) {
-        self.problems.push(Problem { pointer: pointer.to_string(), kind });
+        self.problems.push(Problem {
+            pointer: pointer.to_string(),
+            kind,
+        });
     }
 
     fn wrong_type(&mut self, pointer: &str, expected: &'static str, value: &Value) {
@@ -98,7 +101,10 @@ impl Walker {
         };
         for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
             let expected = known.join(", ");
-            self.problem(&format!("{pointer}/{}", pointer_token(key)), ProblemKind::UnknownKey { expected });
+            self.problem(
+                &format!("{pointer}/{}", pointer_token(key)),
+                ProblemKind::UnknownKey { expected },
+            );
         }
         Some(map)
     }
@@ -163,8 +169,17 @@ impl Walker {
 
     fn spec(&mut self, doc: &Value) -> RawSpec {
         const KEYS: [&str; 11] = [
-            "version", "name", "imageVersion", "seed", "architecture", "sectorSize",
-            "imageSize", "split", "compression", "mkfsOptions", "partitions",
+            "version",
+            "name",
+            "imageVersion",
+            "seed",
+            "architecture",
+            "sectorSize",
+            "imageSize",
+            "split",
+            "compression",
+            "mkfsOptions",
+            "partitions",
         ];
         let Some(map) = self.object("", doc, &KEYS) else {
             return RawSpec::default();
@@ -228,7 +243,14 @@ impl Walker {
     }
 
     fn partition(&mut self, pointer: &str, value: &Value) -> RawPartition {
-        const KEYS: [&str; 6] = ["id", "repartConfig", "contents", "storePaths", "closure", "nixStorePrefix"];
+        const KEYS: [&str; 6] = [
+            "id",
+            "repartConfig",
+            "contents",
+            "storePaths",
+            "closure",
+            "nixStorePrefix",
+        ];
         let Some(map) = self.object(pointer, value, &KEYS) else {
             return RawPartition::default();
         };
@@ -286,7 +308,11 @@ impl Walker {
                     }
                 },
             };
-            settings.push(RawSetting { key: key.clone(), values, is_list });
+            settings.push(RawSetting {
+                key: key.clone(),
+                values,
+                is_list,
+            });
         }
         settings
     }
@@ -352,7 +378,13 @@ pub fn parse(text: &str) -> Result<(RawSpec, Vec<Problem>), Problem> {
     })?;
     if !doc.is_object() {
         let found = type_name(&doc);
-        return Err(Problem { pointer: String::new(), kind: ProblemKind::WrongType { expected: "an object", found } });
+        return Err(Problem {
+            pointer: String::new(),
+            kind: ProblemKind::WrongType {
+                expected: "an object",
+                found,
+            },
+        });
     }
     let mut walker = Walker { problems: Vec::new() };
     let raw = walker.spec(&doc);

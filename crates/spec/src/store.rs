@@ -47,13 +47,20 @@ mod tests {
 
     #[test]
     fn accepts_real_store_paths_and_rejects_lookalikes() {
-        assert!(is_store_path(Path::new("/nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello-2.12.1")));
+        assert!(is_store_path(Path::new(
+            "/nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello-2.12.1"
+        )));
         assert!(is_store_path_name("00000000000000000000000000000000-a+b_c?=.d"));
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-"));
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-.hidden"));
-        assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4ce-hello"), "e is not base32");
+        assert!(
+            !is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4ce-hello"),
+            "e is not base32"
+        );
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4c-hello"), "31 chars");
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-a/b"));
-        assert!(!is_store_path(Path::new("nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello")));
+        assert!(!is_store_path(Path::new(
+            "nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello"
+        )));
     }
 }

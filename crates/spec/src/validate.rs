@@ -23,7 +23,10 @@ pub(crate) struct Checker {
 
 impl Checker {
     pub fn problem(&mut self, pointer: impl Into<String>, kind: ProblemKind) {
-        self.problems.push(Problem { pointer: pointer.into(), kind });
+        self.problems.push(Problem {
+            pointer: pointer.into(),
+            kind,
+        });
     }
 }
 
@@ -61,12 +64,19 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
     if raw.split == Some(true) {
-        c.problem("/split", ProblemKind::SpecFeatureNotImplemented { what: "split = true (split partition files)" });
+        c.problem(
+            "/split",
+            ProblemKind::SpecFeatureNotImplemented {
+                what: "split = true (split partition files)",
+            },
+        );
     }
     if raw.compression.enable == Some(true) {
         c.problem(
             "/compression/enable",
-            ProblemKind::SpecFeatureNotImplemented { what: "compression.enable = true (compressed images)" },
+            ProblemKind::SpecFeatureNotImplemented {
+                what: "compression.enable = true (compressed images)",
+            },
         );
     }
     Spec {
@@ -86,14 +96,24 @@ fn check_version(c: &mut Checker, version: Option<&Value>) {
     match version {
         None => c.problem("/version", ProblemKind::Missing),
         Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
-        Some(other) => c.problem("/version", ProblemKind::UnsupportedVersion { found: other.to_string() }),
+        Some(other) => c.problem(
+            "/version",
+            ProblemKind::UnsupportedVersion {
+                found: other.to_string(),
+            },
+        ),
     }
 }
 
 fn check_file_name(c: &mut Checker, pointer: &str, value: &str) -> bool {
     let ok = !value.is_empty() && value != "." && value != ".." && !value.contains(['/', '\0']);
     if !ok {
-        c.problem(pointer, ProblemKind::BadFileName { value: value.to_string() });
+        c.problem(
+            pointer,
+            ProblemKind::BadFileName {
+                value: value.to_string(),
+            },
+        );
     }
     ok
 }
@@ -103,7 +123,12 @@ fn check_seed(c: &mut Checker, seed: Option<&str>) -> Uuid {
     match parse_uuid(text) {
         Some(uuid) => uuid,
         None => {
-            c.problem("/seed", ProblemKind::NotAUuid { value: text.to_string() });
+            c.problem(
+                "/seed",
+                ProblemKind::NotAUuid {
+                    value: text.to_string(),
+                },
+            );
             Uuid::nil()
         }
     }
@@ -122,7 +147,13 @@ fn check_architecture(c: &mut Checker, arch: Option<&str>) -> Architecture {
     let Some(name) = arch else { return Architecture::X86_64 };
     name.parse().unwrap_or_else(|()| {
         let expected = Architecture::all_names().collect::<Vec<_>>().join(", ");
-        c.problem("/architecture", ProblemKind::UnknownArchitecture { value: name.to_string(), expected });
+        c.problem(
+            "/architecture",
+            ProblemKind::UnknownArchitecture {
+                value: name.to_string(),
+                expected,
+            },
+        );
         Architecture::X86_64
     })
 }
@@ -145,7 +176,12 @@ fn check_image_size(c: &mut Checker, size: Option<&str>) -> ImageSize {
             // systemd-repart rounds --size= up to a multiple of 4096.
             Some(bytes) => ImageSize::Fixed(bytes.round_up(Bytes(4096))),
             None => {
-                c.problem("/imageSize", ProblemKind::NotAnImageSize { value: text.to_string() });
+                c.problem(
+                    "/imageSize",
+                    ProblemKind::NotAnImageSize {
+                        value: text.to_string(),
+                    },
+                );
                 ImageSize::Auto
             }
         },
@@ -157,7 +193,10 @@ fn check_unique_ids(c: &mut Checker, partitions: &[Partition]) {
         if let Some(first) = partitions[..i].iter().find(|q| q.id == p.id) {
             c.problem(
                 format!("/partitions/{}/id", p.spec_index),
-                ProblemKind::DuplicateId { id: p.id.clone(), first: format!("/partitions/{}", first.spec_index) },
+                ProblemKind::DuplicateId {
+                    id: p.id.clone(),
+                    first: format!("/partitions/{}", first.spec_index),
+                },
             );
         }
     }
@@ -169,7 +208,10 @@ fn check_partition(c: &mut Checker, index: usize, raw: &RawPartition, arch: Arch
     if !check_file_name(c, &format!("{pointer}/id"), &id) {
         return None;
     }
-    let Settings { partition_type, mut partition } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
+    let Settings {
+        partition_type,
+        mut partition,
+    } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
     partition.spec_index = index;
     partition.partition_type = partition_type;
     partition.contents = check_contents(c, &pointer, &raw.contents);
@@ -187,7 +229,9 @@ fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<St
     for (target, source) in contents {
         let here = format!("{pointer}/contents/{}", pointer_token(target));
         let target = check_inner_path(c, &here, target);
-        let source = source.as_deref().and_then(|s| check_source(c, &format!("{here}/source"), s));
+        let source = source
+            .as_deref()
+            .and_then(|s| check_source(c, &format!("{here}/source"), s));
         if let (Some(target), Some(source)) = (target, source) {
             checked.push(Content { target, source });
         }
@@ -220,17 +264,33 @@ fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Option<String
 fn check_source(c: &mut Checker, pointer: &str, source: &str) -> Option<PathBuf> {
     let path = PathBuf::from(source);
     if !path.is_absolute() {
-        c.problem(pointer, ProblemKind::NotAbsolute { path: source.to_string() });
+        c.problem(
+            pointer,
+            ProblemKind::NotAbsolute {
+                path: source.to_string(),
+            },
+        );
         return None;
     }
     match std::fs::symlink_metadata(&path) {
         Ok(_) => Some(path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            c.problem(pointer, ProblemKind::SourceMissing { path: source.to_string() });
+            c.problem(
+                pointer,
+                ProblemKind::SourceMissing {
+                    path: source.to_string(),
+                },
+            );
             None
         }
         Err(e) => {
-            c.problem(pointer, ProblemKind::SourceUnreadable { path: source.to_string(), reason: e.to_string() });
+            c.problem(
+                pointer,
+                ProblemKind::SourceUnreadable {
+                    path: source.to_string(),
+                    reason: e.to_string(),
+                },
+            );
             None
         }
     }
@@ -253,7 +313,11 @@ fn check_store_paths(c: &mut Checker, pointer: &str, raw: &RawPartition) -> Vec<
     let closure_pointer = format!("{pointer}/closure");
     match &raw.closure {
         Some(RawClosure::Paths(list)) => {
-            paths.extend(list.iter().enumerate().map(|(i, p)| (format!("{closure_pointer}/{i}/path"), p.clone())));
+            paths.extend(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, p)| (format!("{closure_pointer}/{i}/path"), p.clone())),
+            );
         }
         Some(RawClosure::File(file)) => paths.extend(read_closure_file(c, &closure_pointer, file)),
         None => {}
@@ -284,7 +348,13 @@ fn read_closure_file(c: &mut Checker, pointer: &str, file: &str) -> Vec<(String,
             .map(|l| (pointer.to_string(), l.trim().to_string()))
             .collect(),
         Err(e) => {
-            c.problem(pointer, ProblemKind::SourceUnreadable { path: file.to_string(), reason: e.to_string() });
+            c.problem(
+                pointer,
+                ProblemKind::SourceUnreadable {
+                    path: file.to_string(),
+                    reason: e.to_string(),
+                },
+            );
             Vec::new()
         }
     }

@@ -19,11 +19,10 @@ impl Bytes {
     pub const KIB: Bytes = Bytes(1024);
     pub const MIB: Bytes = Bytes(1024 * 1024);
 
-    /// Rounds up to a multiple of `unit`, saturating at the largest multiple
-    /// that fits (systemd's `round_up_size()`).
+    /// Rounds up to a multiple of `unit`, or `u64::MAX` on overflow
+    /// (systemd's `round_up_size()`).
     pub fn round_up(self, unit: Bytes) -> Bytes {
-        let blocks = self.0.div_ceil(unit.0);
-        Bytes(blocks.checked_mul(unit.0).unwrap_or(u64::MAX))
+        Bytes(self.0.div_ceil(unit.0).saturating_mul(unit.0))
     }
 
     /// Rounds down to a multiple of `unit` (systemd's `round_down_size()`).
