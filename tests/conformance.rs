@@ -21,6 +21,8 @@ struct Layout {
     name: &'static str,
     image_size: &'static str,
     sector_size: u32,
+    /// `--split=yes`: split files are compared too.
+    split: bool,
     partitions: &'static [(&'static str, &'static [(&'static str, &'static str)])],
 }
 
@@ -29,12 +31,14 @@ const LAYOUTS: &[Layout] = &[
         name: "one-partition",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[("10-data", &[("Type", "linux-generic")])],
     },
     Layout {
         name: "esp-and-root",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-esp", &[("Type", "esp"), ("SizeMinBytes", "64M")]),
             ("20-root", &[("Type", "root")]),
@@ -44,6 +48,7 @@ const LAYOUTS: &[Layout] = &[
         name: "esp-generic-root-growing",
         image_size: "300M",
         sector_size: 512,
+        split: false,
         partitions: &[
             (
                 "10-esp",
@@ -64,6 +69,7 @@ const LAYOUTS: &[Layout] = &[
         name: "repeated-types",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-a", &[("Type", "linux-generic")]),
             ("20-b", &[("Type", "linux-generic")]),
@@ -77,6 +83,7 @@ const LAYOUTS: &[Layout] = &[
         name: "fixed-size-weights",
         image_size: "1G",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-home", &[("Type", "home"), ("Weight", "2000")]),
             ("20-var", &[("Type", "var"), ("Weight", "1000")]),
@@ -95,6 +102,7 @@ const LAYOUTS: &[Layout] = &[
         name: "padding",
         image_size: "400M",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-esp", &[("Type", "esp"), ("PaddingMinBytes", "3M")]),
             (
@@ -117,6 +125,7 @@ const LAYOUTS: &[Layout] = &[
         name: "sectors-4096",
         image_size: "200M",
         sector_size: 4096,
+        split: false,
         partitions: &[
             (
                 "10-esp",
@@ -130,6 +139,7 @@ const LAYOUTS: &[Layout] = &[
         name: "uuid-and-label-override",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[
             (
                 "10-esp",
@@ -150,6 +160,7 @@ const LAYOUTS: &[Layout] = &[
         name: "attribute-bits",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-root", &[("Type", "root"), ("ReadOnly", "yes"), ("NoAuto", "on")]),
             ("20-usr", &[("Type", "usr"), ("GrowFileSystem", "no")]),
@@ -186,6 +197,7 @@ const LAYOUTS: &[Layout] = &[
         name: "non-ascii-labels",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-a", &[("Type", "linux-generic"), ("Label", "Système-ÉFI")]),
             ("20-b", &[("Type", "linux-generic"), ("Label", "日本語のラベル")]),
@@ -203,6 +215,7 @@ const LAYOUTS: &[Layout] = &[
         name: "copy-blocks",
         image_size: "auto",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-small", &[("Type", "linux-generic"), ("CopyBlocks", "@BLOCKS3M@")]),
             (
@@ -216,6 +229,7 @@ const LAYOUTS: &[Layout] = &[
         name: "odd-sizes",
         image_size: "50000001",
         sector_size: 512,
+        split: false,
         partitions: &[
             (
                 "10-a",
@@ -236,12 +250,33 @@ const LAYOUTS: &[Layout] = &[
         name: "minimum-wins-over-share",
         image_size: "100M",
         sector_size: 512,
+        split: false,
         partitions: &[
             ("10-a", &[("Type", "root"), ("SizeMinBytes", "70M"), ("Weight", "1")]),
             ("20-b", &[("Type", "home"), ("Weight", "1000000")]),
             (
                 "30-c",
                 &[("Type", "var"), ("SizeMaxBytes", "12M"), ("Weight", "1000000")],
+            ),
+        ],
+    },
+    Layout {
+        name: "split-files",
+        image_size: "auto",
+        sector_size: 512,
+        split: true,
+        partitions: &[
+            ("10-esp", &[("Type", "esp"), ("SizeMinBytes", "20M")]),
+            ("20-root", &[("Type", "root"), ("SplitName", "myroot")]),
+            ("30-data", &[("Type", "linux-generic"), ("SplitName", "-")]),
+            ("40-usr", &[("Type", "usr"), ("CopyBlocks", "@BLOCKS3M@")]),
+            (
+                "50-verity",
+                &[
+                    ("Type", "usr-verity"),
+                    ("CopyBlocks", "@BLOCKS12M@"),
+                    ("SplitName", "%T-%%"),
+                ],
             ),
         ],
     },
@@ -283,7 +318,8 @@ fn write_inputs(layout: &Layout, dir: &Path) {
     }
     let spec = json!({
         "version": 1, "name": "img", "seed": SEED, "architecture": "x86-64",
-        "sectorSize": layout.sector_size, "imageSize": layout.image_size, "partitions": partitions,
+        "sectorSize": layout.sector_size, "imageSize": layout.image_size, "split": layout.split,
+        "partitions": partitions,
     });
     fs::write(
         dir.join("spec.json"),
@@ -297,7 +333,8 @@ fn run_systemd_repart(layout: &Layout, dir: &Path) -> Value {
     let work = dir.join("repart");
     fs::create_dir_all(&work).expect("mkdir");
     let definitions = format!("--definitions={}", dir.join("repart.d").display());
-    let common = ["--dry-run=no", "--json=short", "--no-pager"];
+    let split = format!("--split={}", if layout.split { "yes" } else { "no" });
+    let common = ["--dry-run=no", "--json=short", "--no-pager", split.as_str()];
     let seed = format!("--seed={SEED}");
     let stdout = if layout.sector_size == 512 {
         let size = format!("--size={}", layout.image_size);
@@ -399,6 +436,35 @@ fn check_layout(layout: &Layout) {
         "{}: images differ byte-wise",
         layout.name
     );
+    compare_split_files(layout, &dir.path().join("repart"), &out);
+}
+
+/// Every `img.<SplitName>.raw` file: the same names, the same bytes.
+fn compare_split_files(layout: &Layout, theirs: &Path, ours: &Path) {
+    let list = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("img.") && n != "img.raw")
+            .collect();
+        names.sort();
+        names
+    };
+    let names = list(theirs);
+    assert_eq!(names, list(ours), "{}: split files", layout.name);
+    assert_eq!(
+        names.is_empty(),
+        !layout.split,
+        "{}: split files exist only with split",
+        layout.name
+    );
+    for name in names {
+        assert!(
+            files_equal(&theirs.join(&name), &ours.join(&name)),
+            "{}: {name} differs",
+            layout.name
+        );
+    }
 }
 
 #[test]

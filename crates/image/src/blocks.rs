@@ -1,6 +1,7 @@
-//! `CopyBlocks=`: a file's bytes copied verbatim to a partition's offset.
-//! Blocks that are all zeros are skipped, so they stay holes in the sparse
-//! image (a fresh image reads as zeros there anyway).
+//! Raw byte copies into and out of the image: `CopyBlocks=` sources copied
+//! to a partition's offset, and partitions copied out to split files.
+//! Chunks that are all zeros are skipped, so they stay holes in the sparse
+//! outputs (a fresh file reads as zeros there anyway).
 
 use std::fs::File;
 use std::io::Read;
@@ -25,6 +26,10 @@ pub fn copy_blocks(
         path: source.to_path_buf(),
         source: e,
     };
+    let changed = || ImageError::CopyBlocksChanged {
+        partition: partition.to_string(),
+        path: source.to_path_buf(),
+    };
     let mut input = File::open(source).map_err(source_error)?;
     let mut buffer = vec![0u8; CHUNK];
     let mut copied = 0u64;
@@ -34,27 +39,38 @@ pub fn copy_blocks(
             break;
         }
         if copied + n as u64 > expected {
-            return Err(ImageError::CopyBlocksChanged {
-                partition: partition.to_string(),
-                path: source.to_path_buf(),
-            });
+            return Err(changed());
         }
-        let chunk = &buffer[..n];
-        if chunk.iter().any(|b| *b != 0) {
-            image
-                .write_all_at(chunk, offset + copied)
-                .map_err(|e| ImageError::Write {
-                    path: image_path.to_path_buf(),
-                    source: e,
-                })?;
-        }
+        write_unless_zero(image, &buffer[..n], offset + copied).map_err(|e| ImageError::Write {
+            path: image_path.to_path_buf(),
+            source: e,
+        })?;
         copied += n as u64;
     }
     if copied != expected {
-        return Err(ImageError::CopyBlocksChanged {
-            partition: partition.to_string(),
-            path: source.to_path_buf(),
-        });
+        return Err(changed());
+    }
+    Ok(())
+}
+
+/// Copies `len` bytes at `offset` of `from` to the start of `to` (which
+/// has length `len` already), keeping zero chunks as holes.
+pub fn copy_range(from: &File, offset: u64, len: u64, to: &File) -> std::io::Result<()> {
+    let mut buffer = vec![0u8; CHUNK];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(CHUNK as u64) as usize;
+        from.read_exact_at(&mut buffer[..n], offset + done)?;
+        write_unless_zero(to, &buffer[..n], done)?;
+        done += n as u64;
+    }
+    Ok(())
+}
+
+/// Writes `chunk` at `at` unless it is all zeros.
+fn write_unless_zero(file: &File, chunk: &[u8], at: u64) -> std::io::Result<()> {
+    if chunk.iter().any(|b| *b != 0) {
+        file.write_all_at(chunk, at)?;
     }
     Ok(())
 }

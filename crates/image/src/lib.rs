@@ -1,10 +1,12 @@
-//! nix-repart's image writer: turns a [`Plan`] into `<name>.raw` and
-//! `repart-output.json` in an output directory.
+//! nix-repart's image writer: turns a [`Plan`] into `<name>.raw`,
+//! `repart-output.json` and, with split output, one file per partition, in
+//! an output directory.
 //!
 //! The image is created sparse at its final size; partitions without a
 //! filesystem stay holes (zeros), `CopyBlocks=` sources are copied to their
-//! offsets, then the GPT and protective MBR are written. Both files appear
-//! by rename only when complete. Filesystems are not written here yet.
+//! offsets, then the GPT and protective MBR are written. Every file appears
+//! by rename only when all are complete. Filesystems are not written here
+//! yet.
 
 mod blocks;
 mod error;
@@ -13,6 +15,7 @@ pub mod output;
 pub mod report;
 mod table;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use nix_repart_plan::Plan;
@@ -38,9 +41,11 @@ pub struct BuildOptions {
 pub struct Written {
     pub image: PathBuf,
     pub report: PathBuf,
+    pub split_files: Vec<PathBuf>,
 }
 
-/// Writes the image and its report into `out_dir` (created if missing).
+/// Writes the image, its report and split files into `out_dir` (created
+/// if missing).
 pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOptions) -> Result<Written, ImageError> {
     std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir {
         path: out_dir.to_path_buf(),
@@ -69,22 +74,66 @@ pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOpt
         path: image_path.clone(),
         source,
     })?;
-    let report_path = out_dir.join(REPORT_FILE);
-    let mut report = PendingFile::create(&report_path)?;
-    let text = report::render(plan).map_err(ImageError::Report)?;
-    std::io::Write::write_all(report.file(), text.as_bytes()).map_err(|source| ImageError::Write {
-        path: report_path.clone(),
-        source,
-    })?;
-    // Two renames cannot be one atomic step: if the second fails, take the
-    // first back, so that a failed build never leaves an image behind.
-    image.commit()?;
-    if let Err(e) = report.commit() {
-        let _ = std::fs::remove_file(&image_path);
-        return Err(e);
+    let mut splits = Vec::new();
+    for planned in &plan.partitions {
+        if let Some(name) = &planned.split_file {
+            splits.push(write_split(
+                image.file(),
+                planned.offset.0,
+                planned.size.0,
+                &out_dir.join(name),
+            )?);
+        }
     }
+    let report_path = out_dir.join(REPORT_FILE);
+    let report = write_report(plan, &report_path)?;
+    let split_files = splits.iter().map(|f| f.target().to_path_buf()).collect();
+    let mut files = vec![image, report];
+    files.append(&mut splits);
+    commit_all(files)?;
     Ok(Written {
         image: image_path,
         report: report_path,
+        split_files,
     })
+}
+
+fn write_report(plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
+    let mut report = PendingFile::create(path)?;
+    let text = report::render(plan).map_err(ImageError::Report)?;
+    std::io::Write::write_all(report.file(), text.as_bytes()).map_err(|source| ImageError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(report)
+}
+
+/// One partition's bytes, copied out of the finished image.
+fn write_split(image: &File, offset: u64, size: u64, path: &Path) -> Result<PendingFile, ImageError> {
+    let mut split = PendingFile::create(path)?;
+    let write_error = |source| ImageError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    split.file().set_len(size).map_err(write_error)?;
+    blocks::copy_range(image, offset, size, split.file()).map_err(write_error)?;
+    Ok(split)
+}
+
+/// Renames every file into place. Renames cannot be one atomic step, so if
+/// one fails the files already renamed are removed again: a failed build
+/// never leaves outputs behind.
+fn commit_all(files: Vec<PendingFile>) -> Result<(), ImageError> {
+    let mut done: Vec<PathBuf> = Vec::new();
+    for file in files {
+        let target = file.target().to_path_buf();
+        if let Err(e) = file.commit() {
+            for path in &done {
+                let _ = std::fs::remove_file(path);
+            }
+            return Err(e);
+        }
+        done.push(target);
+    }
+    Ok(())
 }

@@ -19,6 +19,12 @@ pub enum PlanError {
         other: String,
         uuid: Uuid,
     },
+    #[error("partitions {first} and {second} would both write the split file {file}; give one a different SplitName=")]
+    DuplicateSplitFile {
+        first: String,
+        second: String,
+        file: String,
+    },
     #[error("{count} partitions, but a GPT holds at most 128")]
     TooManyPartitions { count: u64 },
 }

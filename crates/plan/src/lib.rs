@@ -11,6 +11,7 @@ mod error;
 mod geometry;
 mod grow;
 mod labels;
+mod split;
 pub mod uuids;
 
 use nix_repart_spec::{Bytes, ImageSize, Partition, Spec};
@@ -90,6 +91,10 @@ pub struct PartitionPlan {
     pub format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_size: Option<Bytes>,
+    /// The split file (`<name>[_<version>].<SplitName>.raw`) when the spec
+    /// asks for split output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_file: Option<String>,
 }
 
 /// Plans the image. Pure: the same inputs always give the same plan.
@@ -129,9 +134,11 @@ pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
             attributes: attribute_bits(p),
             format: p.format.clone(),
             content_size: content.0.get(i).copied().flatten(),
+            split_file: split::file_name(spec, p),
         });
         offset = offset + allocation.size + allocation.padding;
     }
+    split::check_unique(&partitions)?;
     let image = ImagePlan {
         file_name: format!("{}.raw", spec.base_name()),
         size: geometry.total,

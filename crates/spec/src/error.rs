@@ -106,6 +106,8 @@ pub enum ProblemKind {
     SizeMinAboveMax { partition: String, min: Bytes, max: Bytes },
     #[error("PaddingMinBytes= ({min}) is larger than PaddingMaxBytes= ({max}) in partition {partition}")]
     PaddingMinAboveMax { partition: String, min: Bytes, max: Bytes },
+    #[error("SplitName={value:?} uses {specifier}; nix-repart resolves only %t (type name), %T (type UUID) and %%")]
+    SplitSpecifier { value: String, specifier: String },
     #[error("{key}= takes one value, not a list (partition {partition})")]
     NotAList { partition: String, key: String },
     #[error("{key}= is a systemd-repart setting that nix-repart does not implement yet (partition {partition}); remove it or use systemd-repart")]

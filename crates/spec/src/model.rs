@@ -84,6 +84,8 @@ pub struct Partition {
     pub flags: u64,
     pub copy_blocks: Option<CopyBlocks>,
     pub format: Option<String>,
+    /// `SplitName=` as written; `None` means systemd-repart's default `%t`,
+    /// `-` means no split file.
     pub split_name: Option<String>,
     pub contents: Vec<Content>,
     pub store_paths: Vec<PathBuf>,

@@ -239,7 +239,7 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         }
         "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
         "Format" => p.format = check_format(c, here, value),
-        "SplitName" => p.split_name = Some(value.to_string()),
+        "SplitName" => p.split_name = check_split_name(c, here, value),
         _ => c.problem(&here.pointer, not_implemented(here)),
     }
 }
@@ -316,6 +316,39 @@ fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
             &here.pointer,
             ProblemKind::LabelSpecifier {
                 label: value.to_string(),
+            },
+        );
+        return None;
+    }
+    Some(value.to_string())
+}
+
+/// `SplitName=`: `-` turns split output off for the partition; otherwise a
+/// file name part with the specifiers systemd-repart 252 can resolve for
+/// it: `%t` (type name), `%T` (type UUID without dashes), `%%`.
+fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
+    let mut chars = value.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '%' {
+            let spec = chars.next();
+            if !matches!(spec, Some('t' | 'T' | '%')) {
+                let specifier = spec.map_or("%".to_string(), |s| format!("%{s}"));
+                c.problem(
+                    &here.pointer,
+                    ProblemKind::SplitSpecifier {
+                        value: value.to_string(),
+                        specifier,
+                    },
+                );
+                return None;
+            }
+        }
+    }
+    if value.is_empty() || value.contains(['/', '\0']) {
+        c.problem(
+            &here.pointer,
+            ProblemKind::BadFileName {
+                value: value.to_string(),
             },
         );
         return None;

@@ -63,14 +63,6 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
     check_unique_ids(c, &partitions);
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
-    if raw.split == Some(true) {
-        c.problem(
-            "/split",
-            ProblemKind::SpecFeatureNotImplemented {
-                what: "split = true (split partition files)",
-            },
-        );
-    }
     if raw.compression.enable == Some(true) {
         c.problem(
             "/compression/enable",
