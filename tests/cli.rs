@@ -238,3 +238,34 @@ fn version_and_help_say_what_the_tool_is() {
         assert!(help.contains(needle), "--help lacks {needle}:\n{help}");
     }
 }
+
+#[test]
+fn interrupt_removes_temporary_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An 8 GiB sparse CopyBlocks source: reading it takes seconds, long
+    // enough to interrupt the build while the image is being written.
+    let blocks = dir.path().join("sparse.img");
+    fs::File::create(&blocks).expect("create").set_len(8 << 30).expect("set_len");
+    let spec = dir.path().join("spec.json");
+    let text = format!(
+        r#"{{"version": 1, "name": "slow", "partitions": [{{"id": "10-p", "repartConfig": {{"Type": "linux-generic", "CopyBlocks": "{}"}}}}]}}"#,
+        blocks.display()
+    );
+    fs::write(&spec, text).expect("write");
+    let out = dir.path().join("out");
+    let mut child = Command::new(bin()).arg("build").arg(&spec).arg("-o").arg(&out).spawn().expect("spawn");
+    let started = std::time::Instant::now();
+    let temp_seen = loop {
+        let seen = fs::read_dir(&out).map(|d| d.count() > 0).unwrap_or(false);
+        if seen || started.elapsed().as_secs() > 20 {
+            break seen;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(temp_seen, "the build never created its temporary image");
+    run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "interrupted build exits 130");
+    let left: Vec<_> = fs::read_dir(&out).expect("ls").collect();
+    assert!(left.is_empty(), "interrupted build left {left:?}");
+}

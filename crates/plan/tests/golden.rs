@@ -1,0 +1,31 @@
+//! Golden plans: each `golden/<name>.spec.json` must plan to exactly
+//! `golden/<name>.plan.json`. The layouts are ones the conformance tests
+//! check against systemd-repart 252; these files pin the whole plan (LBAs,
+//! UUIDs, attributes, split names). `UPDATE_GOLDEN=1` rewrites them.
+
+use std::path::Path;
+
+use nix_repart_plan::{plan, ContentSizes};
+
+#[test]
+fn plans_match_golden_files() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("golden dir") {
+        let path = entry.expect("entry").path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".spec.json")) else {
+            continue;
+        };
+        let spec = nix_repart_spec::load_spec(&path).expect("golden spec is valid");
+        let planned = plan(&spec, &ContentSizes::from_spec(&spec)).expect("golden spec plans");
+        let got = serde_json::to_string_pretty(&planned).expect("json") + "\n";
+        let expected_path = dir.join(format!("{name}.plan.json"));
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&expected_path, &got).expect("write golden");
+        }
+        let expected = std::fs::read_to_string(&expected_path).expect("golden plan exists");
+        assert_eq!(got, expected, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 2, "only {checked} golden files");
+}
