@@ -1,7 +1,11 @@
 //! Golden plans: each `golden/<name>.spec.json` must plan to exactly
-//! `golden/<name>.plan.json`. The layouts are ones the conformance tests
-//! check against systemd-repart 252; these files pin the whole plan (LBAs,
-//! UUIDs, attributes, split names). `UPDATE_GOLDEN=1` rewrites them.
+//! `golden/<name>.plan.json`, pinning the whole plan (LBAs, UUIDs,
+//! attributes, split names) against regressions. `weights-1g` is the
+//! `fixed-size-weights` layout that the conformance test checks against
+//! systemd-repart 252; `appliance-4096` is an auto-sized 4096-byte-sector
+//! image, which repart 252 cannot build (it has no `--sector-size`), checked
+//! by hand: 1044 KiB of GPT overhead + 96 MiB + 10 MiB + 1 MiB padding +
+//! 10 MiB. `UPDATE_GOLDEN=1` rewrites the files.
 
 use std::path::Path;
 
