@@ -245,7 +245,10 @@ fn interrupt_removes_temporary_files() {
     // An 8 GiB sparse CopyBlocks source: reading it takes seconds, long
     // enough to interrupt the build while the image is being written.
     let blocks = dir.path().join("sparse.img");
-    fs::File::create(&blocks).expect("create").set_len(8 << 30).expect("set_len");
+    fs::File::create(&blocks)
+        .expect("create")
+        .set_len(8 << 30)
+        .expect("set_len");
     let spec = dir.path().join("spec.json");
     let text = format!(
         r#"{{"version": 1, "name": "slow", "partitions": [{{"id": "10-p", "repartConfig": {{"Type": "linux-generic", "CopyBlocks": "{}"}}}}]}}"#,
@@ -253,7 +256,13 @@ fn interrupt_removes_temporary_files() {
     );
     fs::write(&spec, text).expect("write");
     let out = dir.path().join("out");
-    let mut child = Command::new(bin()).arg("build").arg(&spec).arg("-o").arg(&out).spawn().expect("spawn");
+    let mut child = Command::new(bin())
+        .arg("build")
+        .arg(&spec)
+        .arg("-o")
+        .arg(&out)
+        .spawn()
+        .expect("spawn");
     let started = std::time::Instant::now();
     let temp_seen = loop {
         let seen = fs::read_dir(&out).map(|d| d.count() > 0).unwrap_or(false);
