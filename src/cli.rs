@@ -56,9 +56,7 @@ impl Failure {
             cause.is::<SpecError>()
                 || cause.is::<PlanError>()
                 || cause.is::<InputError>()
-                || cause
-                    .downcast_ref::<ImageError>()
-                    .is_some_and(ImageError::is_input_error)
+                || cause.downcast_ref::<ImageError>().is_some_and(ImageError::is_input_error)
         });
         if input {
             1
@@ -115,14 +113,8 @@ fn load_and_plan(path: &Path) -> anyhow::Result<(Spec, Plan)> {
 }
 
 fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Failure> {
-    let options = BuildOptions {
-        source_date_epoch: source_date_epoch()?,
-        jobs: worker_count(jobs)?,
-    };
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(options.jobs)
-        .build_global()
-        .context("starting worker threads")?;
+    let options = BuildOptions { source_date_epoch: source_date_epoch()?, jobs: worker_count(jobs)? };
+    rayon::ThreadPoolBuilder::new().num_threads(options.jobs).build_global().context("starting worker threads")?;
     let (spec, plan) = load_and_plan(spec_path)?;
     let written = nix_repart_image::write_image(&spec, &plan, output, &options).context("writing the image")?;
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
@@ -133,11 +125,10 @@ fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Fai
 fn source_date_epoch() -> Result<u64, InputError> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Err(_) => Ok(DEFAULT_SOURCE_DATE_EPOCH),
-        Ok(text) => text.trim().parse().map_err(|_| {
-            InputError(format!(
-                "SOURCE_DATE_EPOCH={text:?} is not a number of seconds since 1970"
-            ))
-        }),
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| InputError(format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds since 1970"))),
     }
 }
 
@@ -147,10 +138,7 @@ fn worker_count(jobs: Option<usize>) -> Result<usize, InputError> {
     match jobs {
         Some(0) => Err(InputError("--jobs must be at least 1".to_string())),
         Some(n) => Ok(n),
-        None => match std::env::var("NIX_BUILD_CORES")
-            .ok()
-            .and_then(|v| v.trim().parse::<usize>().ok())
-        {
+        None => match std::env::var("NIX_BUILD_CORES").ok().and_then(|v| v.trim().parse::<usize>().ok()) {
             Some(0) | None => Ok(all()),
             Some(n) => Ok(n),
         },

@@ -54,17 +54,13 @@ fn builds_are_byte_identical_whatever_the_jobs_tmpdir_and_umask() {
         .env("TMPDIR", &other_tmp));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     for name in ["appliance_1.2.raw", "repart-output.json"] {
-        assert_eq!(
-            read(&a.join(name)),
-            read(&b.join(name)),
-            "{name} differs between builds"
-        );
+        assert_eq!(read(&a.join(name)), read(&b.join(name)), "{name} differs between builds");
     }
-    let mode = fs::metadata(b.join("appliance_1.2.raw")).expect("meta");
-    assert_eq!(
-        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
-        0o644
-    );
+    let meta = fs::metadata(b.join("appliance_1.2.raw")).expect("meta");
+    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777, 0o644);
+    // Sparse: only the GPT and the 5 MiB CopyBlocks source are allocated.
+    let allocated = std::os::unix::fs::MetadataExt::blocks(&meta) * 512;
+    assert!(allocated < 8 << 20, "{allocated} bytes allocated of {}", meta.len());
 }
 
 #[test]
@@ -74,30 +70,16 @@ fn copy_blocks_content_lands_at_the_partition_offset() {
     let out = dir.path().join("out");
     build_ok(&spec, &out, &[]);
     let report: Value = serde_json::from_slice(&read(&out.join("repart-output.json"))).expect("json");
-    let blob = report
-        .as_array()
-        .expect("array")
-        .iter()
-        .find(|e| e["file"] == "15-blob.conf")
-        .expect("blob entry");
-    let (offset, size) = (
-        blob["offset"].as_u64().expect("offset") as usize,
-        blob["raw_size"].as_u64().expect("size") as usize,
-    );
+    let blob = report.as_array().expect("array").iter().find(|e| e["file"] == "15-blob.conf").expect("blob entry");
+    let (offset, size) =
+        (blob["offset"].as_u64().expect("offset") as usize, blob["raw_size"].as_u64().expect("size") as usize);
     let image = read(&out.join("appliance_1.2.raw"));
     let source = read(&dir.path().join("blocks.img"));
     assert_eq!(&image[offset..offset + source.len()], &source[..]);
-    assert!(
-        image[offset + source.len()..offset + size].iter().all(|b| *b == 0),
-        "rest of the partition is zero"
-    );
+    assert!(image[offset + source.len()..offset + size].iter().all(|b| *b == 0), "rest of the partition is zero");
     // Partitions are in id order: esp, blob, root.
-    let files: Vec<&str> = report
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|e| e["file"].as_str().expect("file"))
-        .collect();
+    let files: Vec<&str> =
+        report.as_array().expect("array").iter().map(|e| e["file"].as_str().expect("file")).collect();
     assert_eq!(files, ["10-esp.conf", "15-blob.conf", "20-root.conf"]);
 }
 
@@ -105,29 +87,17 @@ fn copy_blocks_content_lands_at_the_partition_offset() {
 fn plan_prints_the_layout_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = sample_spec(dir.path(), "");
-    let before: Vec<_> = fs::read_dir(dir.path())
-        .expect("ls")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
+    let before: Vec<_> = fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
     let plan: Value = serde_json::from_str(&run_ok(Command::new(bin()).arg("plan").arg(&spec))).expect("plan JSON");
-    let after: Vec<_> = fs::read_dir(dir.path())
-        .expect("ls")
-        .map(|e| e.expect("entry").file_name())
-        .collect();
+    let after: Vec<_> = fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
     assert_eq!(before, after, "plan wrote files");
     assert_eq!(plan["image"]["fileName"], "appliance_1.2.raw");
-    assert_eq!(
-        plan["image"]["diskUuid"], "1d2ce291-7cce-4f7d-bc83-fdb49ad74ebd",
-        "TEST-58 seed vector"
-    );
+    assert_eq!(plan["image"]["diskUuid"], "1d2ce291-7cce-4f7d-bc83-fdb49ad74ebd", "TEST-58 seed vector");
     let out = dir.path().join("out");
     build_ok(&spec, &out, &[]);
     let report: Value = serde_json::from_slice(&read(&out.join("repart-output.json"))).expect("json");
-    for (planned, written) in plan["partitions"]
-        .as_array()
-        .expect("array")
-        .iter()
-        .zip(report.as_array().expect("array"))
+    for (planned, written) in
+        plan["partitions"].as_array().expect("array").iter().zip(report.as_array().expect("array"))
     {
         assert_eq!(planned["offset"], written["offset"]);
         assert_eq!(planned["size"], written["raw_size"]);
@@ -146,19 +116,10 @@ fn inspect_reads_back_what_build_wrote() {
         serde_json::from_str(&run_ok(Command::new(bin()).arg("inspect").arg("--json").arg(&image))).expect("json");
     assert_eq!(disk["sectorSize"], 4096);
     let report: Value = serde_json::from_slice(&read(&out.join("repart-output.json"))).expect("json");
-    for (seen, written) in disk["partitions"]
-        .as_array()
-        .expect("array")
-        .iter()
-        .zip(report.as_array().expect("array"))
-    {
-        for (a, b) in [
-            ("typeName", "type"),
-            ("label", "label"),
-            ("uuid", "uuid"),
-            ("offset", "offset"),
-            ("size", "raw_size"),
-        ] {
+    for (seen, written) in disk["partitions"].as_array().expect("array").iter().zip(report.as_array().expect("array")) {
+        for (a, b) in
+            [("typeName", "type"), ("label", "label"), ("uuid", "uuid"), ("offset", "offset"), ("size", "raw_size")]
+        {
             assert_eq!(seen[a], written[b], "{a}");
         }
     }
@@ -187,11 +148,7 @@ fn huge_sparse_image_caps_the_protective_mbr() {
     let image = out.join("big.raw");
     assert_sgdisk_clean(&image.to_string_lossy());
     let mbr = read_head(&image, 512);
-    assert_eq!(
-        &mbr[458..462],
-        &u32::MAX.to_le_bytes(),
-        "protective MBR size is capped at 0xFFFFFFFF"
-    );
+    assert_eq!(&mbr[458..462], &u32::MAX.to_le_bytes(), "protective MBR size is capped at 0xFFFFFFFF");
     assert_eq!(mbr[450], 0xee);
 }
 
@@ -211,21 +168,11 @@ fn internal_failures_exit_2_and_leave_nothing() {
     // the report fails after the image was renamed into place.
     fs::create_dir_all(out.join("repart-output.json/keep")).expect("mkdir");
     let output = build(&spec, &out, &[]);
-    assert_eq!(
-        output.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.starts_with("error: writing the image: cannot write "),
-        "{stderr}"
-    );
-    let left: Vec<String> = fs::read_dir(&out)
-        .expect("ls")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
+    assert!(stderr.starts_with("error: writing the image: cannot write "), "{stderr}");
+    let left: Vec<String> =
+        fs::read_dir(&out).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
     assert_eq!(left, ["repart-output.json"], "no image or temporary file may remain");
 }
 
@@ -245,10 +192,7 @@ fn interrupt_removes_temporary_files() {
     // An 8 GiB sparse CopyBlocks source: reading it takes seconds, long
     // enough to interrupt the build while the image is being written.
     let blocks = dir.path().join("sparse.img");
-    fs::File::create(&blocks)
-        .expect("create")
-        .set_len(8 << 30)
-        .expect("set_len");
+    fs::File::create(&blocks).expect("create").set_len(8 << 30).expect("set_len");
     let spec = dir.path().join("spec.json");
     let text = format!(
         r#"{{"version": 1, "name": "slow", "partitions": [{{"id": "10-p", "repartConfig": {{"Type": "linux-generic", "CopyBlocks": "{}"}}}}]}}"#,
@@ -256,13 +200,7 @@ fn interrupt_removes_temporary_files() {
     );
     fs::write(&spec, text).expect("write");
     let out = dir.path().join("out");
-    let mut child = Command::new(bin())
-        .arg("build")
-        .arg(&spec)
-        .arg("-o")
-        .arg(&out)
-        .spawn()
-        .expect("spawn");
+    let mut child = Command::new(bin()).arg("build").arg(&spec).arg("-o").arg(&out).spawn().expect("spawn");
     let started = std::time::Instant::now();
     let temp_seen = loop {
         let seen = fs::read_dir(&out).map(|d| d.count() > 0).unwrap_or(false);

@@ -39,10 +39,7 @@ const LAYOUTS: &[Layout] = &[
         image_size: "auto",
         sector_size: 512,
         split: false,
-        partitions: &[
-            ("10-esp", &[("Type", "esp"), ("SizeMinBytes", "64M")]),
-            ("20-root", &[("Type", "root")]),
-        ],
+        partitions: &[("10-esp", &[("Type", "esp"), ("SizeMinBytes", "64M")]), ("20-root", &[("Type", "root")])],
     },
     Layout {
         name: "esp-generic-root-growing",
@@ -50,18 +47,8 @@ const LAYOUTS: &[Layout] = &[
         sector_size: 512,
         split: false,
         partitions: &[
-            (
-                "10-esp",
-                &[("Type", "esp"), ("SizeMinBytes", "64M"), ("SizeMaxBytes", "64M")],
-            ),
-            (
-                "20-data",
-                &[
-                    ("Type", "linux-generic"),
-                    ("SizeMinBytes", "20M"),
-                    ("SizeMaxBytes", "20M"),
-                ],
-            ),
+            ("10-esp", &[("Type", "esp"), ("SizeMinBytes", "64M"), ("SizeMaxBytes", "64M")]),
+            ("20-data", &[("Type", "linux-generic"), ("SizeMinBytes", "20M"), ("SizeMaxBytes", "20M")]),
             ("30-root", &[("Type", "root")]),
         ],
     },
@@ -87,15 +74,9 @@ const LAYOUTS: &[Layout] = &[
         partitions: &[
             ("10-home", &[("Type", "home"), ("Weight", "2000")]),
             ("20-var", &[("Type", "var"), ("Weight", "1000")]),
-            (
-                "30-srv",
-                &[("Type", "srv"), ("Weight", "1000"), ("SizeMaxBytes", "50M")],
-            ),
+            ("30-srv", &[("Type", "srv"), ("Weight", "1000"), ("SizeMaxBytes", "50M")]),
             ("40-tmp", &[("Type", "tmp"), ("Weight", "0")]),
-            (
-                "50-big",
-                &[("Type", "linux-generic"), ("Weight", "10"), ("SizeMinBytes", "400M")],
-            ),
+            ("50-big", &[("Type", "linux-generic"), ("Weight", "10"), ("SizeMinBytes", "400M")]),
         ],
     },
     Layout {
@@ -107,18 +88,10 @@ const LAYOUTS: &[Layout] = &[
             ("10-esp", &[("Type", "esp"), ("PaddingMinBytes", "3M")]),
             (
                 "20-swap",
-                &[
-                    ("Type", "swap"),
-                    ("SizeMaxBytes", "30M"),
-                    ("PaddingWeight", "500"),
-                    ("PaddingMaxBytes", "40M"),
-                ],
+                &[("Type", "swap"), ("SizeMaxBytes", "30M"), ("PaddingWeight", "500"), ("PaddingMaxBytes", "40M")],
             ),
             ("30-root", &[("Type", "root"), ("PaddingWeight", "1000")]),
-            (
-                "40-var",
-                &[("Type", "var"), ("PaddingMinBytes", "5000"), ("Weight", "100")],
-            ),
+            ("40-var", &[("Type", "var"), ("PaddingMinBytes", "5000"), ("Weight", "100")]),
         ],
     },
     Layout {
@@ -127,10 +100,7 @@ const LAYOUTS: &[Layout] = &[
         sector_size: 4096,
         split: false,
         partitions: &[
-            (
-                "10-esp",
-                &[("Type", "esp"), ("SizeMinBytes", "64M"), ("SizeMaxBytes", "64M")],
-            ),
+            ("10-esp", &[("Type", "esp"), ("SizeMinBytes", "64M"), ("SizeMaxBytes", "64M")]),
             ("20-usr", &[("Type", "usr"), ("Weight", "500")]),
             ("30-root", &[("Type", "root")]),
         ],
@@ -141,19 +111,9 @@ const LAYOUTS: &[Layout] = &[
         sector_size: 512,
         split: false,
         partitions: &[
-            (
-                "10-esp",
-                &[
-                    ("Type", "esp"),
-                    ("UUID", "11111111-2222-4333-8444-555555555555"),
-                    ("Label", "boot"),
-                ],
-            ),
+            ("10-esp", &[("Type", "esp"), ("UUID", "11111111-2222-4333-8444-555555555555"), ("Label", "boot")]),
             ("20-esp", &[("Type", "esp")]),
-            (
-                "30-root",
-                &[("Type", "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"), ("Label", "")],
-            ),
+            ("30-root", &[("Type", "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"), ("Label", "")]),
         ],
     },
     Layout {
@@ -165,32 +125,15 @@ const LAYOUTS: &[Layout] = &[
             ("10-root", &[("Type", "root"), ("ReadOnly", "yes"), ("NoAuto", "on")]),
             ("20-usr", &[("Type", "usr"), ("GrowFileSystem", "no")]),
             ("30-home", &[("Type", "home"), ("ReadOnly", "false"), ("NoAuto", "1")]),
-            (
-                "40-var",
-                &[("Type", "var"), ("ReadOnly", "1"), ("GrowFileSystem", "yes")],
-            ),
+            ("40-var", &[("Type", "var"), ("ReadOnly", "1"), ("GrowFileSystem", "yes")]),
             ("50-swap", &[("Type", "swap"), ("NoAuto", "true"), ("ReadOnly", "yes")]),
-            (
-                "60-esp",
-                &[
-                    ("Type", "esp"),
-                    ("ReadOnly", "yes"),
-                    ("NoAuto", "yes"),
-                    ("GrowFileSystem", "yes"),
-                ],
-            ),
+            ("60-esp", &[("Type", "esp"), ("ReadOnly", "yes"), ("NoAuto", "yes"), ("GrowFileSystem", "yes")]),
             ("70-verity", &[("Type", "root-verity")]),
             ("80-verity", &[("Type", "usr-x86-64-verity"), ("ReadOnly", "no")]),
             // Only bits 48-63: libfdisk refuses lower bits as numbers, and
             // systemd-repart 252 then silently writes no attributes at all.
-            (
-                "90-xbootldr",
-                &[("Type", "xbootldr"), ("Flags", "0x4000000000000000"), ("NoAuto", "yes")],
-            ),
-            (
-                "95-generic",
-                &[("Type", "linux-generic"), ("Flags", "4611686018427387904")],
-            ),
+            ("90-xbootldr", &[("Type", "xbootldr"), ("Flags", "0x4000000000000000"), ("NoAuto", "yes")]),
+            ("95-generic", &[("Type", "linux-generic"), ("Flags", "4611686018427387904")]),
         ],
     },
     Layout {
@@ -202,13 +145,7 @@ const LAYOUTS: &[Layout] = &[
             ("10-a", &[("Type", "linux-generic"), ("Label", "Système-ÉFI")]),
             ("20-b", &[("Type", "linux-generic"), ("Label", "日本語のラベル")]),
             ("30-c", &[("Type", "linux-generic"), ("Label", "Ωμέγα-ŁÓDŹ-€✓")]),
-            (
-                "40-d",
-                &[
-                    ("Type", "linux-generic"),
-                    ("Label", "abcdefghijklmnopqrstuvwxyz0123456789"),
-                ],
-            ),
+            ("40-d", &[("Type", "linux-generic"), ("Label", "abcdefghijklmnopqrstuvwxyz0123456789")]),
         ],
     },
     Layout {
@@ -218,10 +155,7 @@ const LAYOUTS: &[Layout] = &[
         split: false,
         partitions: &[
             ("10-small", &[("Type", "linux-generic"), ("CopyBlocks", "@BLOCKS3M@")]),
-            (
-                "20-large",
-                &[("Type", "usr"), ("CopyBlocks", "@BLOCKS12M@"), ("ReadOnly", "yes")],
-            ),
+            ("20-large", &[("Type", "usr"), ("CopyBlocks", "@BLOCKS12M@"), ("ReadOnly", "yes")]),
             ("30-root", &[("Type", "root")]),
         ],
     },
@@ -231,18 +165,9 @@ const LAYOUTS: &[Layout] = &[
         sector_size: 512,
         split: false,
         partitions: &[
-            (
-                "10-a",
-                &[("Type", "swap"), ("SizeMinBytes", "12000"), ("SizeMaxBytes", "13000")],
-            ),
+            ("10-a", &[("Type", "swap"), ("SizeMinBytes", "12000"), ("SizeMaxBytes", "13000")]),
             ("20-b", &[("Type", "linux-generic"), ("SizeMaxBytes", "4M")]),
-            (
-                "30-c",
-                &[
-                    ("Type", "0fc63daf-8483-4772-8e79-3d69d8477de5"),
-                    ("SizeMinBytes", "1.5M"),
-                ],
-            ),
+            ("30-c", &[("Type", "0fc63daf-8483-4772-8e79-3d69d8477de5"), ("SizeMinBytes", "1.5M")]),
             ("40-d", &[("Type", "0fc63daf-8483-4772-8e79-3d69d8477de5")]),
         ],
     },
@@ -254,10 +179,7 @@ const LAYOUTS: &[Layout] = &[
         partitions: &[
             ("10-a", &[("Type", "root"), ("SizeMinBytes", "70M"), ("Weight", "1")]),
             ("20-b", &[("Type", "home"), ("Weight", "1000000")]),
-            (
-                "30-c",
-                &[("Type", "var"), ("SizeMaxBytes", "12M"), ("Weight", "1000000")],
-            ),
+            ("30-c", &[("Type", "var"), ("SizeMaxBytes", "12M"), ("Weight", "1000000")]),
         ],
     },
     Layout {
@@ -270,14 +192,7 @@ const LAYOUTS: &[Layout] = &[
             ("20-root", &[("Type", "root"), ("SplitName", "myroot")]),
             ("30-data", &[("Type", "linux-generic"), ("SplitName", "-")]),
             ("40-usr", &[("Type", "usr"), ("CopyBlocks", "@BLOCKS3M@")]),
-            (
-                "50-verity",
-                &[
-                    ("Type", "usr-verity"),
-                    ("CopyBlocks", "@BLOCKS12M@"),
-                    ("SplitName", "%T-%%"),
-                ],
-            ),
+            ("50-verity", &[("Type", "usr-verity"), ("CopyBlocks", "@BLOCKS12M@"), ("SplitName", "%T-%%")]),
         ],
     },
 ];
@@ -321,11 +236,7 @@ fn write_inputs(layout: &Layout, dir: &Path) {
         "sectorSize": layout.sector_size, "imageSize": layout.image_size, "split": layout.split,
         "partitions": partitions,
     });
-    fs::write(
-        dir.join("spec.json"),
-        serde_json::to_string_pretty(&spec).expect("json"),
-    )
-    .expect("write spec");
+    fs::write(dir.join("spec.json"), serde_json::to_string_pretty(&spec).expect("json")).expect("write spec");
 }
 
 /// Runs systemd-repart; returns its JSON report. The image is `dir/repart/img.raw`.
@@ -349,11 +260,7 @@ fn run_systemd_repart(layout: &Layout, dir: &Path) -> Value {
         let image = work.join("img.raw");
         run_ok(Command::new("truncate").args(["-s", layout.image_size]).arg(&image));
         let device = Loop::attach(&image, layout.sector_size);
-        run_ok(
-            Command::new("systemd-repart")
-                .args(common)
-                .args(["--empty=force", &seed, &definitions, &device.device]),
-        )
+        run_ok(Command::new("systemd-repart").args(common).args(["--empty=force", &seed, &definitions, &device.device]))
     };
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("systemd-repart JSON: {e}\n{stdout}"))
 }
@@ -364,9 +271,7 @@ fn compare_reports(layout: &Layout, theirs: &Value, ours: &Value) {
     };
     assert_eq!(theirs.len(), ours.len(), "{}: partition count", layout.name);
     for (t, o) in theirs.iter().zip(ours) {
-        let (Some(t), Some(o)) = (t.as_object(), o.as_object()) else {
-            panic!("entries are not objects")
-        };
+        let (Some(t), Some(o)) = (t.as_object(), o.as_object()) else { panic!("entries are not objects") };
         let mut shared = 0;
         for (key, value) in t {
             if key == "node" && layout.sector_size != 512 {
@@ -419,23 +324,12 @@ fn check_layout(layout: &Layout) {
         );
         assert_sgdisk_clean(&our_image.to_string_lossy());
     } else {
-        let (theirs, ours) = (
-            Loop::attach(&their_image, layout.sector_size),
-            Loop::attach(&our_image, layout.sector_size),
-        );
-        assert_eq!(
-            sfdisk_dump(&theirs.device),
-            sfdisk_dump(&ours.device),
-            "{}",
-            layout.name
-        );
+        let (theirs, ours) =
+            (Loop::attach(&their_image, layout.sector_size), Loop::attach(&our_image, layout.sector_size));
+        assert_eq!(sfdisk_dump(&theirs.device), sfdisk_dump(&ours.device), "{}", layout.name);
         assert_sgdisk_clean(&ours.device);
     }
-    assert!(
-        files_equal(&their_image, &our_image),
-        "{}: images differ byte-wise",
-        layout.name
-    );
+    assert!(files_equal(&their_image, &our_image), "{}: images differ byte-wise", layout.name);
     compare_split_files(layout, &dir.path().join("repart"), &out);
 }
 
@@ -452,18 +346,9 @@ fn compare_split_files(layout: &Layout, theirs: &Path, ours: &Path) {
     };
     let names = list(theirs);
     assert_eq!(names, list(ours), "{}: split files", layout.name);
-    assert_eq!(
-        names.is_empty(),
-        !layout.split,
-        "{}: split files exist only with split",
-        layout.name
-    );
+    assert_eq!(names.is_empty(), !layout.split, "{}: split files exist only with split", layout.name);
     for name in names {
-        assert!(
-            files_equal(&theirs.join(&name), &ours.join(&name)),
-            "{}: {name} differs",
-            layout.name
-        );
+        assert!(files_equal(&theirs.join(&name), &ours.join(&name)), "{}: {name} differs", layout.name);
     }
 }
 

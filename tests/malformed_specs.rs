@@ -185,8 +185,7 @@ fn check(name: &str, text: &str, expected: &[&str], dir: &Path) -> Option<String
     if output.status.code() != Some(1) {
         return Some(format!("case {name:?}: exit code {:?}", output.status.code()));
     }
-    out.exists()
-        .then(|| format!("case {name:?}: output directory was created"))
+    out.exists().then(|| format!("case {name:?}: output directory was created"))
 }
 
 #[test]
@@ -194,17 +193,9 @@ fn malformed_specs_are_rejected_with_exact_messages() {
     let cases = cases();
     assert!(cases.len() >= 20);
     let dir = tempfile::tempdir().expect("tempdir");
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|(name, text, expected)| check(name, text, expected, dir.path()))
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    let failures: Vec<String> =
+        cases.iter().filter_map(|(name, text, expected)| check(name, text, expected, dir.path())).collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 #[test]

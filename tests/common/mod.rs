@@ -18,10 +18,8 @@ pub fn in_ci() -> bool {
 /// Whether `tool` is on PATH. Under CI a missing tool is a failure, since
 /// `.ci/run` installs every tool the tests need.
 pub fn require_tool(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
     if !found {
         assert!(!in_ci(), "{tool} is required under CI=true; .ci/run installs it");
         eprintln!("SKIPPED: {tool} is not installed (run .ci/run or install it)");
@@ -49,23 +47,13 @@ pub fn run_ok(cmd: &mut Command) -> String {
 
 /// `nix-repart build SPEC -o OUT`, with a fixed environment.
 pub fn build(spec: &Path, out: &Path, extra: &[&str]) -> Output {
-    run(Command::new(bin())
-        .arg("build")
-        .arg(spec)
-        .arg("-o")
-        .arg(out)
-        .args(extra)
-        .env_remove("SOURCE_DATE_EPOCH"))
+    run(Command::new(bin()).arg("build").arg(spec).arg("-o").arg(out).args(extra).env_remove("SOURCE_DATE_EPOCH"))
 }
 
 /// Builds and asserts success.
 pub fn build_ok(spec: &Path, out: &Path, extra: &[&str]) {
     let output = build(spec, out, extra);
-    assert!(
-        output.status.success(),
-        "nix-repart build failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "nix-repart build failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 /// A loop device over a file, detached on drop.
@@ -75,14 +63,8 @@ pub struct Loop {
 
 impl Loop {
     pub fn attach(file: &Path, sector_size: u32) -> Loop {
-        let device = run_ok(
-            Command::new("losetup")
-                .args(["-f", "--show", "-b", &sector_size.to_string()])
-                .arg(file),
-        );
-        Loop {
-            device: device.trim().to_string(),
-        }
+        let device = run_ok(Command::new("losetup").args(["-f", "--show", "-b", &sector_size.to_string()]).arg(file));
+        Loop { device: device.trim().to_string() }
     }
 }
 

@@ -21,15 +21,9 @@ pub fn copy_blocks(
     expected: u64,
     partition: &str,
 ) -> Result<(), ImageError> {
-    let source_error = |e| ImageError::CopyBlocksSource {
-        partition: partition.to_string(),
-        path: source.to_path_buf(),
-        source: e,
-    };
-    let changed = || ImageError::CopyBlocksChanged {
-        partition: partition.to_string(),
-        path: source.to_path_buf(),
-    };
+    let source_error =
+        |e| ImageError::CopyBlocksSource { partition: partition.to_string(), path: source.to_path_buf(), source: e };
+    let changed = || ImageError::CopyBlocksChanged { partition: partition.to_string(), path: source.to_path_buf() };
     let mut input = File::open(source).map_err(source_error)?;
     let mut buffer = vec![0u8; CHUNK];
     let mut copied = 0u64;
@@ -41,10 +35,8 @@ pub fn copy_blocks(
         if copied + n as u64 > expected {
             return Err(changed());
         }
-        write_unless_zero(image, &buffer[..n], offset + copied).map_err(|e| ImageError::Write {
-            path: image_path.to_path_buf(),
-            source: e,
-        })?;
+        write_unless_zero(image, &buffer[..n], offset + copied)
+            .map_err(|e| ImageError::Write { path: image_path.to_path_buf(), source: e })?;
         copied += n as u64;
     }
     if copied != expected {

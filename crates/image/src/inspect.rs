@@ -39,10 +39,7 @@ pub struct InspectedPartition {
 
 /// Finds the sector size by looking for the GPT signature at LBA 1.
 fn detect_sector_size(path: &Path) -> Result<LogicalBlockSize, ImageError> {
-    let read_error = |source| ImageError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_error = |source| ImageError::Read { path: path.to_path_buf(), source };
     let mut head = vec![0u8; 4096 + 8];
     let mut file = File::open(path).map_err(read_error)?;
     let n = file.read(&mut head).map_err(read_error)?;
@@ -52,27 +49,18 @@ fn detect_sector_size(path: &Path) -> Result<LogicalBlockSize, ImageError> {
     } else if signature_at(4096) {
         Ok(LogicalBlockSize::Lb4096)
     } else {
-        Err(ImageError::NoGpt {
-            path: path.to_path_buf(),
-        })
+        Err(ImageError::NoGpt { path: path.to_path_buf() })
     }
 }
 
 pub fn inspect(path: &Path) -> Result<InspectedDisk, ImageError> {
     let lb = detect_sector_size(path)?;
-    let size = std::fs::metadata(path)
-        .map_err(|source| ImageError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?
-        .len();
+    let size = std::fs::metadata(path).map_err(|source| ImageError::Read { path: path.to_path_buf(), source })?.len();
     let disk = GptConfig::new()
         .writable(false)
         .logical_block_size(lb)
         .open(path)
-        .map_err(|_| ImageError::NoGpt {
-            path: path.to_path_buf(),
-        })?;
+        .map_err(|_| ImageError::NoGpt { path: path.to_path_buf() })?;
     let sector = lb.as_u64();
     let partitions = disk
         .partitions()
@@ -89,12 +77,7 @@ pub fn inspect(path: &Path) -> Result<InspectedDisk, ImageError> {
             attributes: p.flags,
         })
         .collect();
-    Ok(InspectedDisk {
-        size: Bytes(size),
-        sector_size: Bytes(sector),
-        disk_uuid: *disk.guid(),
-        partitions,
-    })
+    Ok(InspectedDisk { size: Bytes(size), sector_size: Bytes(sector), disk_uuid: *disk.guid(), partitions })
 }
 
 /// Names of the attribute bits systemd and UEFI define.
@@ -124,11 +107,7 @@ pub fn attribute_names(bits: u64) -> String {
 /// A readable table.
 pub fn render_table(disk: &InspectedDisk) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "disk {}  size {}  sector {}",
-        disk.disk_uuid, disk.size, disk.sector_size.0
-    );
+    let _ = writeln!(out, "disk {}  size {}  sector {}", disk.disk_uuid, disk.size, disk.sector_size.0);
     let _ = writeln!(
         out,
         "{:<3} {:<20} {:<20} {:<36} {:>12} {:>12}  attributes",

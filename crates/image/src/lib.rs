@@ -47,42 +47,21 @@ pub struct Written {
 /// Writes the image, its report and split files into `out_dir` (created
 /// if missing).
 pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOptions) -> Result<Written, ImageError> {
-    std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir {
-        path: out_dir.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir { path: out_dir.to_path_buf(), source })?;
     let image_path = out_dir.join(&plan.image.file_name);
     let mut image = PendingFile::create(&image_path)?;
-    let write_error = |source| ImageError::Write {
-        path: image_path.clone(),
-        source,
-    };
+    let write_error = |source| ImageError::Write { path: image_path.clone(), source };
     image.file().set_len(plan.image.size.0).map_err(write_error)?;
     for (p, planned) in spec.partitions.iter().zip(&plan.partitions) {
         if let Some(copy) = &p.copy_blocks {
-            blocks::copy_blocks(
-                image.file(),
-                &image_path,
-                planned.offset.0,
-                &copy.source,
-                copy.size.0,
-                &p.id,
-            )?;
+            blocks::copy_blocks(image.file(), &image_path, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
         }
     }
-    table::write_table(image.file(), plan).map_err(|source| ImageError::Gpt {
-        path: image_path.clone(),
-        source,
-    })?;
+    table::write_table(image.file(), plan).map_err(|source| ImageError::Gpt { path: image_path.clone(), source })?;
     let mut splits = Vec::new();
     for planned in &plan.partitions {
         if let Some(name) = &planned.split_file {
-            splits.push(write_split(
-                image.file(),
-                planned.offset.0,
-                planned.size.0,
-                &out_dir.join(name),
-            )?);
+            splits.push(write_split(image.file(), planned.offset.0, planned.size.0, &out_dir.join(name))?);
         }
     }
     let report_path = out_dir.join(REPORT_FILE);
@@ -91,30 +70,21 @@ pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOpt
     let mut files = vec![image, report];
     files.append(&mut splits);
     commit_all(files)?;
-    Ok(Written {
-        image: image_path,
-        report: report_path,
-        split_files,
-    })
+    Ok(Written { image: image_path, report: report_path, split_files })
 }
 
 fn write_report(plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
     let mut report = PendingFile::create(path)?;
     let text = report::render(plan).map_err(ImageError::Report)?;
-    std::io::Write::write_all(report.file(), text.as_bytes()).map_err(|source| ImageError::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    std::io::Write::write_all(report.file(), text.as_bytes())
+        .map_err(|source| ImageError::Write { path: path.to_path_buf(), source })?;
     Ok(report)
 }
 
 /// One partition's bytes, copied out of the finished image.
 fn write_split(image: &File, offset: u64, size: u64, path: &Path) -> Result<PendingFile, ImageError> {
     let mut split = PendingFile::create(path)?;
-    let write_error = |source| ImageError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let write_error = |source| ImageError::Write { path: path.to_path_buf(), source };
     split.file().set_len(size).map_err(write_error)?;
     blocks::copy_range(image, offset, size, split.file()).map_err(write_error)?;
     Ok(split)

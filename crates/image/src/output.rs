@@ -43,24 +43,14 @@ impl PendingFile {
     /// Creates `.<name>.<random>` in the directory of `target`.
     pub fn create(target: &Path) -> Result<PendingFile, ImageError> {
         let dir = target.parent().unwrap_or(Path::new("."));
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .tempfile_in(dir)
-            .map_err(|source| ImageError::Write {
-                path: target.to_path_buf(),
-                source,
-            })?;
+            .map_err(|source| ImageError::Write { path: target.to_path_buf(), source })?;
         let temp_path = temp.path().to_path_buf();
         pending().push(temp_path.clone());
-        Ok(PendingFile {
-            temp: Some(temp),
-            temp_path,
-            target: target.to_path_buf(),
-        })
+        Ok(PendingFile { temp: Some(temp), temp_path, target: target.to_path_buf() })
     }
 
     pub fn file(&mut self) -> &mut File {
@@ -78,15 +68,10 @@ impl PendingFile {
     /// Renames the file into place (atomically, in the same directory).
     pub fn commit(mut self) -> Result<(), ImageError> {
         let target = self.target.clone();
-        let write_error = |source| ImageError::Write {
-            path: target.clone(),
-            source,
-        };
+        let write_error = |source| ImageError::Write { path: target.clone(), source };
         let Some(temp) = self.temp.take() else { return Ok(()) };
         // 0644 whatever the umask: the output must not depend on it.
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(write_error)?;
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(write_error)?;
         temp.as_file().sync_all().map_err(write_error)?;
         temp.persist(&target).map_err(|e| write_error(e.error))?;
         Ok(())

@@ -34,11 +34,7 @@ pub fn entries(plan: &Plan) -> Vec<RepartEntry> {
             type_name: p.type_name.clone(),
             // systemd-repart's table shows an empty label as "-", and its
             // JSON output is made from that table (seen with repart 252).
-            label: if p.label.is_empty() {
-                "-".to_string()
-            } else {
-                p.label.clone()
-            },
+            label: if p.label.is_empty() { "-".to_string() } else { p.label.clone() },
             uuid: p.uuid,
             file: format!("{}.conf", p.id),
             node: format!("{}{}", plan.image.file_name, p.number),

@@ -29,16 +29,10 @@ pub fn write_table(file: &mut File, plan: &Plan) -> io::Result<()> {
     let sectors = plan.image.size.0 / plan.image.sector_size.0;
     write_protective_mbr(file, sectors)?;
     let mut primary = build_header(plan, lb, sectors)?;
-    let mut backup = HeaderBuilder::from_header(&primary)
-        .primary(false)
-        .build(lb)
-        .map_err(io_error)?;
+    let mut backup = HeaderBuilder::from_header(&primary).primary(false).build(lb).map_err(io_error)?;
     for (index, p) in plan.partitions.iter().enumerate() {
         let entry = Partition {
-            part_type_guid: Type {
-                guid: p.type_guid,
-                os: OperatingSystem::None,
-            },
+            part_type_guid: Type { guid: p.type_guid, os: OperatingSystem::None },
             part_guid: p.uuid,
             first_lba: p.first_lba.0,
             last_lba: p.last_lba.0,

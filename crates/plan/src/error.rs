@@ -8,23 +8,11 @@ pub enum PlanError {
     #[error("imageSize {given} is too small: the partitions and the GPT need {needed}; raise imageSize or set it to \"auto\"")]
     ImageTooSmall { given: Bytes, needed: Bytes },
     #[error("partition {partition}: its content needs {content} but SizeMaxBytes= allows {max}; raise or remove SizeMaxBytes=")]
-    ContentExceedsMax {
-        partition: String,
-        content: Bytes,
-        max: Bytes,
-    },
+    ContentExceedsMax { partition: String, content: Bytes, max: Bytes },
     #[error("partition {partition}: UUID {uuid} is also the UUID of partition {other}; set a different UUID=")]
-    DuplicateUuid {
-        partition: String,
-        other: String,
-        uuid: Uuid,
-    },
+    DuplicateUuid { partition: String, other: String, uuid: Uuid },
     #[error("partitions {first} and {second} would both write the split file {file}; give one a different SplitName=")]
-    DuplicateSplitFile {
-        first: String,
-        second: String,
-        file: String,
-    },
+    DuplicateSplitFile { first: String, second: String, file: String },
     #[error("{count} partitions, but a GPT holds at most 128")]
     TooManyPartitions { count: u64 },
 }

@@ -52,15 +52,7 @@ impl Geometry {
         }
         let start = Bytes(first_usable.0 * sector_size.0).round_up(grain);
         let end = Bytes((last_usable.0 + 1) * sector_size.0).round_down(grain);
-        (end >= start).then_some(Geometry {
-            sector_size,
-            grain,
-            total,
-            first_usable,
-            last_usable,
-            start,
-            end,
-        })
+        (end >= start).then_some(Geometry { sector_size, grain, total, first_usable, last_usable, start, end })
     }
 
     /// The LBA of a byte offset.

@@ -166,14 +166,7 @@ mod tests {
     const GRAIN: Bytes = Bytes(4096);
 
     fn demand(min_mib: u64, weight: u64) -> Demand {
-        Demand {
-            min: Bytes(min_mib * MIB),
-            max: None,
-            padding_min: None,
-            padding_max: None,
-            weight,
-            padding_weight: 0,
-        }
+        Demand { min: Bytes(min_mib * MIB), max: None, padding_min: None, padding_max: None, weight, padding_weight: 0 }
     }
 
     #[test]

@@ -13,13 +13,7 @@ pub fn assign(partitions: &[Partition]) -> Vec<String> {
         }
         let prefix = p.partition_type.default_label_prefix();
         let label = (0..)
-            .map(|k| {
-                if k == 0 {
-                    prefix.to_string()
-                } else {
-                    format!("{prefix}-{}", k + 1)
-                }
-            })
+            .map(|k| if k == 0 { prefix.to_string() } else { format!("{prefix}-{}", k + 1) })
             .find(|candidate| !labels.iter().flatten().any(|used| used == candidate))
             .unwrap_or_default();
         labels[i] = Some(label);

@@ -36,12 +36,7 @@ pub struct ContentSizes(pub Vec<Option<Bytes>>);
 impl ContentSizes {
     /// The sizes known from the spec alone (`CopyBlocks=` sources).
     pub fn from_spec(spec: &Spec) -> ContentSizes {
-        ContentSizes(
-            spec.partitions
-                .iter()
-                .map(|p| p.copy_blocks.as_ref().map(|c| c.size))
-                .collect(),
-        )
+        ContentSizes(spec.partitions.iter().map(|p| p.copy_blocks.as_ref().map(|c| c.size)).collect())
     }
 }
 
@@ -165,11 +160,7 @@ fn demand(p: &Partition, content: Option<Bytes>, grain: Bytes) -> Result<Demand,
     let min = p.size_min.unwrap_or(DEFAULT_MIN_SIZE).round_up(grain).max(hard);
     if let (Some(content), Some(max)) = (content, p.size_max) {
         if content > max {
-            return Err(PlanError::ContentExceedsMax {
-                partition: p.id.clone(),
-                content,
-                max,
-            });
+            return Err(PlanError::ContentExceedsMax { partition: p.id.clone(), content, max });
         }
     }
     Ok(Demand {

@@ -56,10 +56,8 @@ pub fn assign(spec: &Spec) -> Result<Vec<Uuid>, PlanError> {
     let mut assigned: Vec<Uuid> = Vec::with_capacity(spec.partitions.len());
     for (i, p) in spec.partitions.iter().enumerate() {
         let uuid = p.uuid.unwrap_or_else(|| {
-            let repeat = spec.partitions[..i]
-                .iter()
-                .filter(|q| q.partition_type.guid == p.partition_type.guid)
-                .count() as u64;
+            let repeat =
+                spec.partitions[..i].iter().filter(|q| q.partition_type.guid == p.partition_type.guid).count() as u64;
             partition_uuid(spec.seed, p.partition_type.guid, repeat)
         });
         let clash = spec
@@ -68,11 +66,7 @@ pub fn assign(spec: &Spec) -> Result<Vec<Uuid>, PlanError> {
             .enumerate()
             .find(|(j, q)| *j != i && (q.uuid == Some(uuid) || (*j < i && assigned[*j] == uuid)));
         if let Some((_, other)) = clash {
-            return Err(PlanError::DuplicateUuid {
-                partition: p.id.clone(),
-                other: other.id.clone(),
-                uuid,
-            });
+            return Err(PlanError::DuplicateUuid { partition: p.id.clone(), other: other.id.clone(), uuid });
         }
         assigned.push(uuid);
     }
@@ -87,11 +81,7 @@ pub fn disk_uuid(seed: Uuid) -> Uuid {
 /// The UUID of the partition that is the `repeat`-th (0-based) of its type.
 pub fn partition_uuid(seed: Uuid, type_guid: Uuid, repeat: u64) -> Uuid {
     let counter = repeat.to_le_bytes();
-    let message: &[&[u8]] = if repeat == 0 {
-        &[type_guid.as_bytes()]
-    } else {
-        &[type_guid.as_bytes(), &counter]
-    };
+    let message: &[&[u8]] = if repeat == 0 { &[type_guid.as_bytes()] } else { &[type_guid.as_bytes(), &counter] };
     make_v4(&hmac_sha256(seed.as_bytes(), message))
 }
 
@@ -121,36 +111,18 @@ mod tests {
     fn hmac_matches_rfc_4231() {
         // Test case 1 and test case 6 (a key longer than the block).
         let short = hmac_sha256(&[0x0b; 20], &[b"Hi ", b"There"]);
-        assert_eq!(
-            hex(&short),
-            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
-        );
-        let long = hmac_sha256(
-            &[0xaa; 131],
-            &[b"Test Using Larger Than Block-Size Key - Hash Key First"],
-        );
-        assert_eq!(
-            hex(&long),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
-        );
+        assert_eq!(hex(&short), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+        let long = hmac_sha256(&[0xaa; 131], &[b"Test Using Larger Than Block-Size Key - Hash Key First"]);
+        assert_eq!(hex(&long), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
     }
 
     #[test]
     fn nixpkgs_default_seed_vectors() {
         let seed = u("0867da16-f251-457d-a9e8-c31f9a3c220b");
         assert_eq!(disk_uuid(seed), u("b581fef7-24ed-4f31-990b-099ec86bba03"));
-        assert_eq!(
-            partition_uuid(seed, u(ESP), 0),
-            u("dac4058a-2fc0-4808-a7ef-b8b4501c00ce")
-        );
-        assert_eq!(
-            partition_uuid(seed, u(GENERIC), 0),
-            u("be6595b1-70b2-4c1e-a455-2693510a426f")
-        );
-        assert_eq!(
-            partition_uuid(seed, u(ROOT_X86_64), 0),
-            u("57bd1ad1-c688-450a-ba37-d1792ec72fbb")
-        );
+        assert_eq!(partition_uuid(seed, u(ESP), 0), u("dac4058a-2fc0-4808-a7ef-b8b4501c00ce"));
+        assert_eq!(partition_uuid(seed, u(GENERIC), 0), u("be6595b1-70b2-4c1e-a455-2693510a426f"));
+        assert_eq!(partition_uuid(seed, u(ROOT_X86_64), 0), u("57bd1ad1-c688-450a-ba37-d1792ec72fbb"));
     }
 
     #[test]

@@ -17,11 +17,7 @@ fn plans_match_golden_files() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("golden dir") {
         let path = entry.expect("entry").path();
-        let Some(name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".spec.json"))
-        else {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".spec.json")) else {
             continue;
         };
         let spec = nix_repart_spec::load_spec(&path).expect("golden spec is valid");

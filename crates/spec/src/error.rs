@@ -54,24 +54,27 @@ impl fmt::Display for Problem {
     }
 }
 
+impl ProblemKind {
+    /// The problem of a path that could not be looked at.
+    pub fn from_io(path: &str, error: &std::io::Error) -> ProblemKind {
+        match error.kind() {
+            std::io::ErrorKind::NotFound => ProblemKind::SourceMissing { path: path.to_string() },
+            _ => ProblemKind::SourceUnreadable { path: path.to_string(), reason: error.to_string() },
+        }
+    }
+}
+
 /// What is wrong with a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProblemKind {
     #[error("not valid JSON: {message} (line {line}, column {column})")]
-    Json {
-        message: String,
-        line: usize,
-        column: usize,
-    },
+    Json { message: String, line: usize, column: usize },
     #[error("unknown key (expected one of: {expected})")]
     UnknownKey { expected: String },
     #[error("required key is missing")]
     Missing,
     #[error("expected {expected}, found {found}")]
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { expected: &'static str, found: &'static str },
     #[error("spec version {found} is not supported; this nix-repart reads version 1")]
     UnsupportedVersion { found: String },
     #[error("{value:?} is not a size (a number of bytes, optionally with a K, M, G or T suffix)")]

@@ -32,9 +32,6 @@ pub fn parse_spec(text: &str) -> Result<Spec, SpecError> {
 
 /// Reads, parses and validates a spec file.
 pub fn load_spec(path: &Path) -> Result<Spec, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_path_buf(), source })?;
     parse_spec(&text)
 }

@@ -82,10 +82,7 @@ struct Walker {
 
 impl Walker {
     fn problem(&mut self, pointer: &str, kind: ProblemKind) {
-        self.problems.push(Problem {
-            pointer: pointer.to_string(),
-            kind,
-        });
+        self.problems.push(Problem { pointer: pointer.to_string(), kind });
     }
 
     fn wrong_type(&mut self, pointer: &str, expected: &'static str, value: &Value) {
@@ -101,10 +98,7 @@ impl Walker {
         };
         for key in map.keys().filter(|k| !known.contains(&k.as_str())) {
             let expected = known.join(", ");
-            self.problem(
-                &format!("{pointer}/{}", pointer_token(key)),
-                ProblemKind::UnknownKey { expected },
-            );
+            self.problem(&format!("{pointer}/{}", pointer_token(key)), ProblemKind::UnknownKey { expected });
         }
         Some(map)
     }
@@ -243,14 +237,7 @@ impl Walker {
     }
 
     fn partition(&mut self, pointer: &str, value: &Value) -> RawPartition {
-        const KEYS: [&str; 6] = [
-            "id",
-            "repartConfig",
-            "contents",
-            "storePaths",
-            "closure",
-            "nixStorePrefix",
-        ];
+        const KEYS: [&str; 6] = ["id", "repartConfig", "contents", "storePaths", "closure", "nixStorePrefix"];
         let Some(map) = self.object(pointer, value, &KEYS) else {
             return RawPartition::default();
         };
@@ -308,11 +295,7 @@ impl Walker {
                     }
                 },
             };
-            settings.push(RawSetting {
-                key: key.clone(),
-                values,
-                is_list,
-            });
+            settings.push(RawSetting { key: key.clone(), values, is_list });
         }
         settings
     }
@@ -370,21 +353,11 @@ impl Walker {
 pub fn parse(text: &str) -> Result<(RawSpec, Vec<Problem>), Problem> {
     let doc: Value = serde_json::from_str(text).map_err(|e| Problem {
         pointer: String::new(),
-        kind: ProblemKind::Json {
-            message: json_message(&e),
-            line: e.line(),
-            column: e.column(),
-        },
+        kind: ProblemKind::Json { message: json_message(&e), line: e.line(), column: e.column() },
     })?;
     if !doc.is_object() {
         let found = type_name(&doc);
-        return Err(Problem {
-            pointer: String::new(),
-            kind: ProblemKind::WrongType {
-                expected: "an object",
-                found,
-            },
-        });
+        return Err(Problem { pointer: String::new(), kind: ProblemKind::WrongType { expected: "an object", found } });
     }
     let mut walker = Walker { problems: Vec::new() };
     let raw = walker.spec(&doc);

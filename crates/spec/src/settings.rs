@@ -5,13 +5,12 @@
 //! systemd-repart key that nix-repart does not implement yet, or a key that
 //! systemd-repart does not have. Nothing is silently ignored.
 
-use std::path::PathBuf;
 
 use crate::error::ProblemKind;
 use crate::model::{CopyBlocks, Partition};
 use crate::raw::{pointer_token, RawSetting};
 use crate::types::{Architecture, PartitionType};
-use crate::validate::{parse_uuid, Checker};
+use crate::validate::{existing_path, parse_uuid, Checker};
 use crate::values::{parse_bool, parse_size, Bytes};
 
 /// The file systems nix-repart can write. Empty until a writer lands.
@@ -74,11 +73,8 @@ pub(crate) fn check(
     let mut partition_type = None;
     let mut type_seen = false;
     for setting in raw {
-        let here = Here {
-            pointer: format!("{config}/{}", pointer_token(&setting.key)),
-            partition: id,
-            key: &setting.key,
-        };
+        let here =
+            Here { pointer: format!("{config}/{}", pointer_token(&setting.key)), partition: id, key: &setting.key };
         let Some(value) = single_value(c, &here, setting) else {
             continue;
         };
@@ -86,12 +82,7 @@ pub(crate) fn check(
             type_seen = true;
             partition_type = PartitionType::resolve(value, arch);
             if partition_type.is_none() {
-                c.problem(
-                    &here.pointer,
-                    ProblemKind::UnknownType {
-                        value: value.to_string(),
-                    },
-                );
+                c.problem(&here.pointer, ProblemKind::UnknownType { value: value.to_string() });
             }
         } else {
             apply(c, &here, value, &mut p);
@@ -102,17 +93,9 @@ pub(crate) fn check(
     }
     check_ranges(c, &config, &p);
     if p.copy_blocks.is_some() && p.format.is_some() {
-        c.problem(
-            format!("{config}/CopyBlocks"),
-            ProblemKind::CopyBlocksWithFormat {
-                partition: id.to_string(),
-            },
-        );
+        c.problem(format!("{config}/CopyBlocks"), ProblemKind::CopyBlocksWithFormat { partition: id.to_string() });
     }
-    Some(Settings {
-        partition_type: partition_type?,
-        partition: p,
-    })
+    Some(Settings { partition_type: partition_type?, partition: p })
 }
 
 fn empty_partition(id: &str) -> Partition {
@@ -146,10 +129,7 @@ fn empty_partition(id: &str) -> Partition {
 fn single_value<'s>(c: &mut Checker, here: &Here, setting: &'s RawSetting) -> Option<&'s str> {
     if setting.is_list && !is_list_key(&setting.key) {
         let kind = if is_known_key(&setting.key) {
-            ProblemKind::NotAList {
-                partition: here.partition.to_string(),
-                key: setting.key.clone(),
-            }
+            ProblemKind::NotAList { partition: here.partition.to_string(), key: setting.key.clone() }
         } else {
             unknown_key(here)
         };
@@ -158,11 +138,7 @@ fn single_value<'s>(c: &mut Checker, here: &Here, setting: &'s RawSetting) -> Op
     }
     if is_list_key(&setting.key) || !is_known_key(&setting.key) {
         // Lists are only keys nix-repart does not implement yet; report them once.
-        let kind = if is_known_key(&setting.key) {
-            not_implemented(here)
-        } else {
-            unknown_key(here)
-        };
+        let kind = if is_known_key(&setting.key) { not_implemented(here) } else { unknown_key(here) };
         c.problem(&here.pointer, kind);
         return None;
     }
@@ -199,17 +175,11 @@ fn is_known_key(key: &str) -> bool {
 }
 
 fn not_implemented(here: &Here) -> ProblemKind {
-    ProblemKind::NotImplemented {
-        partition: here.partition.to_string(),
-        key: here.key.to_string(),
-    }
+    ProblemKind::NotImplemented { partition: here.partition.to_string(), key: here.key.to_string() }
 }
 
 fn unknown_key(here: &Here) -> ProblemKind {
-    ProblemKind::UnknownSetting {
-        partition: here.partition.to_string(),
-        key: here.key.to_string(),
-    }
+    ProblemKind::UnknownSetting { partition: here.partition.to_string(), key: here.key.to_string() }
 }
 
 fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
@@ -231,11 +201,8 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
         "Flags" => {
             let max = u64::MAX;
-            p.flags = parse_or(c, here, value, parse_c_unsigned, |v| ProblemKind::NotANumber {
-                value: v,
-                max,
-            })
-            .unwrap_or(0);
+            p.flags =
+                parse_or(c, here, value, parse_c_unsigned, |v| ProblemKind::NotANumber { value: v, max }).unwrap_or(0);
         }
         "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
         "Format" => p.format = check_format(c, here, value),
@@ -281,43 +248,23 @@ fn check_bool(c: &mut Checker, here: &Here, value: &str) -> Option<bool> {
 
 fn check_weight(c: &mut Checker, here: &Here, value: &str) -> Option<u32> {
     let parse = |v: &str| v.parse::<u64>().ok().filter(|w| *w <= MAX_WEIGHT).map(|w| w as u32);
-    parse_or(c, here, value, parse, |v| ProblemKind::NotANumber {
-        value: v,
-        max: MAX_WEIGHT,
-    })
+    parse_or(c, here, value, parse, |v| ProblemKind::NotANumber { value: v, max: MAX_WEIGHT })
 }
 
 fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
     let units = value.encode_utf16().count();
     if units > MAX_LABEL_UTF16 {
-        c.problem(
-            &here.pointer,
-            ProblemKind::LabelTooLong {
-                label: value.to_string(),
-                units,
-            },
-        );
+        c.problem(&here.pointer, ProblemKind::LabelTooLong { label: value.to_string(), units });
         return None;
     }
     if let Some(outside) = value.chars().find(|ch| u32::from(*ch) > 0xFFFF) {
         // GPT names are UCS-2 (UEFI CHAR16); libfdisk, under systemd-repart
         // 252, writes an empty name for such a label (seen here).
-        c.problem(
-            &here.pointer,
-            ProblemKind::LabelNotUcs2 {
-                label: value.to_string(),
-                character: outside,
-            },
-        );
+        c.problem(&here.pointer, ProblemKind::LabelNotUcs2 { label: value.to_string(), character: outside });
         return None;
     }
     if value.contains('%') {
-        c.problem(
-            &here.pointer,
-            ProblemKind::LabelSpecifier {
-                label: value.to_string(),
-            },
-        );
+        c.problem(&here.pointer, ProblemKind::LabelSpecifier { label: value.to_string() });
         return None;
     }
     Some(value.to_string())
@@ -333,24 +280,13 @@ fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String>
             let spec = chars.next();
             if !matches!(spec, Some('t' | 'T' | '%')) {
                 let specifier = spec.map_or("%".to_string(), |s| format!("%{s}"));
-                c.problem(
-                    &here.pointer,
-                    ProblemKind::SplitSpecifier {
-                        value: value.to_string(),
-                        specifier,
-                    },
-                );
+                c.problem(&here.pointer, ProblemKind::SplitSpecifier { value: value.to_string(), specifier });
                 return None;
             }
         }
     }
     if value.is_empty() || value.contains(['/', '\0']) {
-        c.problem(
-            &here.pointer,
-            ProblemKind::BadFileName {
-                value: value.to_string(),
-            },
-        );
+        c.problem(&here.pointer, ProblemKind::BadFileName { value: value.to_string() });
         return None;
     }
     Some(value.to_string())
@@ -362,13 +298,7 @@ fn check_format(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
     }
     if !IMPLEMENTED_FORMATS.contains(&value) {
         let partition = here.partition.to_string();
-        c.problem(
-            &here.pointer,
-            ProblemKind::FormatNotImplemented {
-                partition,
-                format: value.to_string(),
-            },
-        );
+        c.problem(&here.pointer, ProblemKind::FormatNotImplemented { partition, format: value.to_string() });
     }
     Some(value.to_string())
 }
@@ -377,57 +307,16 @@ fn check_copy_blocks(c: &mut Checker, here: &Here, value: &str) -> Option<CopyBl
     match value {
         "" => return None,
         "auto" => {
-            c.problem(
-                &here.pointer,
-                ProblemKind::CopyBlocksAuto {
-                    partition: here.partition.to_string(),
-                },
-            );
+            c.problem(&here.pointer, ProblemKind::CopyBlocksAuto { partition: here.partition.to_string() });
             return None;
         }
         _ => {}
     }
-    let source = PathBuf::from(value);
-    if !source.is_absolute() {
-        c.problem(
-            &here.pointer,
-            ProblemKind::NotAbsolute {
-                path: value.to_string(),
-            },
-        );
-        return None;
-    }
-    let size = match std::fs::metadata(&source) {
-        Ok(meta) => block_source_size(&source, &meta),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            c.problem(
-                &here.pointer,
-                ProblemKind::SourceMissing {
-                    path: value.to_string(),
-                },
-            );
-            return None;
-        }
-        Err(e) => {
-            c.problem(
-                &here.pointer,
-                ProblemKind::SourceUnreadable {
-                    path: value.to_string(),
-                    reason: e.to_string(),
-                },
-            );
-            return None;
-        }
-    };
-    match size {
+    let (source, meta) = existing_path(c, &here.pointer, value, |p| std::fs::metadata(p))?;
+    match block_source_size(&source, &meta) {
         Some(size) => Some(CopyBlocks { source, size }),
         None => {
-            c.problem(
-                &here.pointer,
-                ProblemKind::NotAFile {
-                    path: value.to_string(),
-                },
-            );
+            c.problem(&here.pointer, ProblemKind::NotAFile { path: value.to_string() });
             None
         }
     }
@@ -453,20 +342,13 @@ fn check_ranges(c: &mut Checker, config: &str, p: &Partition) {
         if min > max {
             c.problem(
                 format!("{config}/SizeMinBytes"),
-                ProblemKind::SizeMinAboveMax {
-                    partition: partition.clone(),
-                    min,
-                    max,
-                },
+                ProblemKind::SizeMinAboveMax { partition: partition.clone(), min, max },
             );
         }
     }
     if let (Some(min), Some(max)) = (p.padding_min, p.padding_max) {
         if min > max {
-            c.problem(
-                format!("{config}/PaddingMinBytes"),
-                ProblemKind::PaddingMinAboveMax { partition, min, max },
-            );
+            c.problem(format!("{config}/PaddingMinBytes"), ProblemKind::PaddingMinAboveMax { partition, min, max });
         }
     }
 }

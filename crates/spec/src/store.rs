@@ -34,11 +34,7 @@ pub fn is_store_path_name(name: &str) -> bool {
 /// Whether `path` is an absolute path whose last component is a store path
 /// name (the store directory itself may be anywhere, as with `--store`).
 pub fn is_store_path(path: &Path) -> bool {
-    path.is_absolute()
-        && path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(is_store_path_name)
+    path.is_absolute() && path.file_name().and_then(|n| n.to_str()).is_some_and(is_store_path_name)
 }
 
 #[cfg(test)]
@@ -47,20 +43,13 @@ mod tests {
 
     #[test]
     fn accepts_real_store_paths_and_rejects_lookalikes() {
-        assert!(is_store_path(Path::new(
-            "/nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello-2.12.1"
-        )));
+        assert!(is_store_path(Path::new("/nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello-2.12.1")));
         assert!(is_store_path_name("00000000000000000000000000000000-a+b_c?=.d"));
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-"));
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-.hidden"));
-        assert!(
-            !is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4ce-hello"),
-            "e is not base32"
-        );
+        assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4ce-hello"), "e is not base32");
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4c-hello"), "31 chars");
         assert!(!is_store_path_name("7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-a/b"));
-        assert!(!is_store_path(Path::new(
-            "nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello"
-        )));
+        assert!(!is_store_path(Path::new("nix/store/7d7sx2a4y4a8zi3cd8v8dhd1wg4bq4cl-hello")));
     }
 }

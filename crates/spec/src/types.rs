@@ -63,10 +63,7 @@ impl Designator {
     /// (read-only). systemd: `gpt_partition_type_knows_read_only()`.
     pub fn knows_read_only(self) -> bool {
         use Designator::*;
-        matches!(
-            self,
-            Root | Usr | RootVerity | UsrVerity | Home | Srv | Var | Tmp | Xbootldr
-        )
+        matches!(self, Root | Usr | RootVerity | UsrVerity | Home | Srv | Var | Tmp | Xbootldr)
     }
 
     /// Whether the partition type understands GPT attribute bit 59
@@ -80,10 +77,7 @@ impl Designator {
     /// (no-auto). systemd: `gpt_partition_type_knows_no_auto()`.
     pub fn knows_no_auto(self) -> bool {
         use Designator::*;
-        matches!(
-            self,
-            Root | Usr | RootVerity | UsrVerity | Home | Srv | Var | Tmp | Xbootldr | Swap
-        )
+        matches!(self, Root | Usr | RootVerity | UsrVerity | Home | Srv | Var | Tmp | Xbootldr | Swap)
     }
 
     /// Whether systemd-repart marks this type read-only unless told otherwise.
@@ -116,11 +110,7 @@ impl FromStr for Architecture {
     type Err = ();
 
     fn from_str(s: &str) -> Result<Self, ()> {
-        ARCH_TYPES
-            .iter()
-            .position(|(name, _)| *name == s)
-            .map(Architecture)
-            .ok_or(())
+        ARCH_TYPES.iter().position(|(name, _)| *name == s).map(Architecture).ok_or(())
     }
 }
 
@@ -164,16 +154,8 @@ impl PartitionType {
     /// Names a GUID, as `systemd-repart` does in its JSON output.
     pub fn from_guid(guid: Uuid) -> PartitionType {
         match all_types().find(|(_, g, _)| *g == guid) {
-            Some((name, guid, designator)) => PartitionType {
-                guid,
-                designator,
-                name: Some(name),
-            },
-            None => PartitionType {
-                guid,
-                designator: Designator::Unknown,
-                name: None,
-            },
+            Some((name, guid, designator)) => PartitionType { guid, designator, name: Some(name) },
+            None => PartitionType { guid, designator: Designator::Unknown, name: None },
         }
     }
 
@@ -206,16 +188,10 @@ fn all_types() -> impl Iterator<Item = (String, Uuid, Designator)> {
     let per_arch = ARCH_TYPES.iter().enumerate().flat_map(|(arch, (arch_name, _))| {
         Designator::PER_ARCH.iter().filter_map(move |designator| {
             let (prefix, suffix) = designator.affixes()?;
-            Some((
-                format!("{prefix}-{arch_name}{suffix}"),
-                arch_guid(arch, *designator),
-                *designator,
-            ))
+            Some((format!("{prefix}-{arch_name}{suffix}"), arch_guid(arch, *designator), *designator))
         })
     });
-    let generic = GENERIC_TYPES
-        .iter()
-        .map(|(name, g, designator)| (name.to_string(), guid(g), *designator));
+    let generic = GENERIC_TYPES.iter().map(|(name, g, designator)| (name.to_string(), guid(g), *designator));
     generic.chain(per_arch)
 }
 
@@ -228,11 +204,7 @@ const GENERIC_TYPES: [(&str, &str, Designator); 8] = [
     ("srv", "3b8f8425-20e0-4f3b-907f-1a25a76f98e8", Designator::Srv),
     ("var", "4d21b016-b534-45c2-a9fb-5c16e091fd2d", Designator::Var),
     ("tmp", "7ec6f557-3bc5-4aca-b293-16ef5df639d1", Designator::Tmp),
-    (
-        "linux-generic",
-        "0fc63daf-8483-4772-8e79-3d69d8477de4",
-        Designator::LinuxGeneric,
-    ),
+    ("linux-generic", "0fc63daf-8483-4772-8e79-3d69d8477de4", Designator::LinuxGeneric),
 ];
 
 /// Per-architecture types (sd-gpt.h). Columns: root, usr, root-verity,
@@ -480,9 +452,7 @@ mod tests {
         assert_eq!(other.default_label_prefix(), "linux");
         assert_eq!(PartitionType::resolve("rooot", x86), None);
         assert_eq!(
-            PartitionType::resolve("root-x86-64-verity-sig", x86)
-                .unwrap()
-                .designator,
+            PartitionType::resolve("root-x86-64-verity-sig", x86).unwrap().designator,
             Designator::RootVeritySig
         );
     }

@@ -23,10 +23,7 @@ pub(crate) struct Checker {
 
 impl Checker {
     pub fn problem(&mut self, pointer: impl Into<String>, kind: ProblemKind) {
-        self.problems.push(Problem {
-            pointer: pointer.into(),
-            kind,
-        });
+        self.problems.push(Problem { pointer: pointer.into(), kind });
     }
 }
 
@@ -51,12 +48,8 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         check_file_name(c, "/imageVersion", version);
     }
     let architecture = check_architecture(c, raw.architecture.as_deref());
-    let mut partitions: Vec<Partition> = raw
-        .partitions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| check_partition(c, i, p, architecture))
-        .collect();
+    let mut partitions: Vec<Partition> =
+        raw.partitions.iter().enumerate().filter_map(|(i, p)| check_partition(c, i, p, architecture)).collect();
     if raw.partitions.is_empty() && c.problems.iter().all(|p| p.pointer != "/partitions") {
         c.problem("/partitions", ProblemKind::NoPartitions);
     }
@@ -66,9 +59,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
     if raw.compression.enable == Some(true) {
         c.problem(
             "/compression/enable",
-            ProblemKind::SpecFeatureNotImplemented {
-                what: "compression.enable = true (compressed images)",
-            },
+            ProblemKind::SpecFeatureNotImplemented { what: "compression.enable = true (compressed images)" },
         );
     }
     Spec {
@@ -88,24 +79,14 @@ fn check_version(c: &mut Checker, version: Option<&Value>) {
     match version {
         None => c.problem("/version", ProblemKind::Missing),
         Some(Value::Number(n)) if n.as_u64() == Some(1) => {}
-        Some(other) => c.problem(
-            "/version",
-            ProblemKind::UnsupportedVersion {
-                found: other.to_string(),
-            },
-        ),
+        Some(other) => c.problem("/version", ProblemKind::UnsupportedVersion { found: other.to_string() }),
     }
 }
 
 fn check_file_name(c: &mut Checker, pointer: &str, value: &str) -> bool {
     let ok = !value.is_empty() && value != "." && value != ".." && !value.contains(['/', '\0']);
     if !ok {
-        c.problem(
-            pointer,
-            ProblemKind::BadFileName {
-                value: value.to_string(),
-            },
-        );
+        c.problem(pointer, ProblemKind::BadFileName { value: value.to_string() });
     }
     ok
 }
@@ -115,12 +96,7 @@ fn check_seed(c: &mut Checker, seed: Option<&str>) -> Uuid {
     match parse_uuid(text) {
         Some(uuid) => uuid,
         None => {
-            c.problem(
-                "/seed",
-                ProblemKind::NotAUuid {
-                    value: text.to_string(),
-                },
-            );
+            c.problem("/seed", ProblemKind::NotAUuid { value: text.to_string() });
             Uuid::nil()
         }
     }
@@ -139,13 +115,7 @@ fn check_architecture(c: &mut Checker, arch: Option<&str>) -> Architecture {
     let Some(name) = arch else { return Architecture::X86_64 };
     name.parse().unwrap_or_else(|()| {
         let expected = Architecture::all_names().collect::<Vec<_>>().join(", ");
-        c.problem(
-            "/architecture",
-            ProblemKind::UnknownArchitecture {
-                value: name.to_string(),
-                expected,
-            },
-        );
+        c.problem("/architecture", ProblemKind::UnknownArchitecture { value: name.to_string(), expected });
         Architecture::X86_64
     })
 }
@@ -168,12 +138,7 @@ fn check_image_size(c: &mut Checker, size: Option<&str>) -> ImageSize {
             // systemd-repart rounds --size= up to a multiple of 4096.
             Some(bytes) => ImageSize::Fixed(bytes.round_up(Bytes(4096))),
             None => {
-                c.problem(
-                    "/imageSize",
-                    ProblemKind::NotAnImageSize {
-                        value: text.to_string(),
-                    },
-                );
+                c.problem("/imageSize", ProblemKind::NotAnImageSize { value: text.to_string() });
                 ImageSize::Auto
             }
         },
@@ -185,10 +150,7 @@ fn check_unique_ids(c: &mut Checker, partitions: &[Partition]) {
         if let Some(first) = partitions[..i].iter().find(|q| q.id == p.id) {
             c.problem(
                 format!("/partitions/{}/id", p.spec_index),
-                ProblemKind::DuplicateId {
-                    id: p.id.clone(),
-                    first: format!("/partitions/{}", first.spec_index),
-                },
+                ProblemKind::DuplicateId { id: p.id.clone(), first: format!("/partitions/{}", first.spec_index) },
             );
         }
     }
@@ -200,10 +162,7 @@ fn check_partition(c: &mut Checker, index: usize, raw: &RawPartition, arch: Arch
     if !check_file_name(c, &format!("{pointer}/id"), &id) {
         return None;
     }
-    let Settings {
-        partition_type,
-        mut partition,
-    } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
+    let Settings { partition_type, mut partition } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
     partition.spec_index = index;
     partition.partition_type = partition_type;
     partition.contents = check_contents(c, &pointer, &raw.contents);
@@ -221,9 +180,7 @@ fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<St
     for (target, source) in contents {
         let here = format!("{pointer}/contents/{}", pointer_token(target));
         let target = check_inner_path(c, &here, target);
-        let source = source
-            .as_deref()
-            .and_then(|s| check_source(c, &format!("{here}/source"), s));
+        let source = source.as_deref().and_then(|s| check_source(c, &format!("{here}/source"), s));
         if let (Some(target), Some(source)) = (target, source) {
             checked.push(Content { target, source });
         }
@@ -254,35 +211,26 @@ fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Option<String
 /// A source path on the build machine: absolute, and it must exist (a
 /// symlink counts as itself; it is not followed here).
 fn check_source(c: &mut Checker, pointer: &str, source: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(source);
+    existing_path(c, pointer, source, |p| std::fs::symlink_metadata(p)).map(|(path, _)| path)
+}
+
+/// An absolute path that exists, with its metadata from `stat` (which
+/// decides whether symlinks are followed).
+pub(crate) fn existing_path(
+    c: &mut Checker,
+    pointer: &str,
+    text: &str,
+    stat: fn(&Path) -> std::io::Result<std::fs::Metadata>,
+) -> Option<(PathBuf, std::fs::Metadata)> {
+    let path = PathBuf::from(text);
     if !path.is_absolute() {
-        c.problem(
-            pointer,
-            ProblemKind::NotAbsolute {
-                path: source.to_string(),
-            },
-        );
+        c.problem(pointer, ProblemKind::NotAbsolute { path: text.to_string() });
         return None;
     }
-    match std::fs::symlink_metadata(&path) {
-        Ok(_) => Some(path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            c.problem(
-                pointer,
-                ProblemKind::SourceMissing {
-                    path: source.to_string(),
-                },
-            );
-            None
-        }
+    match stat(&path) {
+        Ok(meta) => Some((path, meta)),
         Err(e) => {
-            c.problem(
-                pointer,
-                ProblemKind::SourceUnreadable {
-                    path: source.to_string(),
-                    reason: e.to_string(),
-                },
-            );
+            c.problem(pointer, ProblemKind::from_io(text, &e));
             None
         }
     }
@@ -296,20 +244,12 @@ fn check_store_prefix(c: &mut Checker, pointer: &str, prefix: Option<&str>) -> S
 /// `storePaths` plus the closure, deduplicated and sorted so that the
 /// listing order never matters.
 fn check_store_paths(c: &mut Checker, pointer: &str, raw: &RawPartition) -> Vec<PathBuf> {
-    let mut paths: Vec<(String, String)> = raw
-        .store_paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (format!("{pointer}/storePaths/{i}"), p.clone()))
-        .collect();
+    let mut paths: Vec<(String, String)> =
+        raw.store_paths.iter().enumerate().map(|(i, p)| (format!("{pointer}/storePaths/{i}"), p.clone())).collect();
     let closure_pointer = format!("{pointer}/closure");
     match &raw.closure {
         Some(RawClosure::Paths(list)) => {
-            paths.extend(
-                list.iter()
-                    .enumerate()
-                    .map(|(i, p)| (format!("{closure_pointer}/{i}/path"), p.clone())),
-            );
+            paths.extend(list.iter().enumerate().map(|(i, p)| (format!("{closure_pointer}/{i}/path"), p.clone())));
         }
         Some(RawClosure::File(file)) => paths.extend(read_closure_file(c, &closure_pointer, file)),
         None => {}
@@ -334,19 +274,11 @@ fn read_closure_file(c: &mut Checker, pointer: &str, file: &str) -> Vec<(String,
     let path = check_source(c, pointer, file);
     let Some(path) = path else { return Vec::new() };
     match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| (pointer.to_string(), l.trim().to_string()))
-            .collect(),
+        Ok(text) => {
+            text.lines().filter(|l| !l.trim().is_empty()).map(|l| (pointer.to_string(), l.trim().to_string())).collect()
+        }
         Err(e) => {
-            c.problem(
-                pointer,
-                ProblemKind::SourceUnreadable {
-                    path: file.to_string(),
-                    reason: e.to_string(),
-                },
-            );
+            c.problem(pointer, ProblemKind::from_io(file, &e));
             Vec::new()
         }
     }

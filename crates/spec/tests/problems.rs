@@ -10,10 +10,7 @@ fn problems(text: &str) -> Vec<Problem> {
 }
 
 fn one(pointer: &str, kind: ProblemKind) -> Vec<Problem> {
-    vec![Problem {
-        pointer: pointer.to_string(),
-        kind,
-    }]
+    vec![Problem { pointer: pointer.to_string(), kind }]
 }
 
 fn with_config(config: &str) -> String {
@@ -24,29 +21,17 @@ fn with_config(config: &str) -> String {
 fn sizes_booleans_and_uuids_are_checked() {
     assert_eq!(
         problems(&with_config(r#"{"Type": "esp", "SizeMinBytes": "12Q"}"#)),
-        one(
-            "/partitions/0/repartConfig/SizeMinBytes",
-            ProblemKind::NotASize { value: "12Q".into() }
-        )
+        one("/partitions/0/repartConfig/SizeMinBytes", ProblemKind::NotASize { value: "12Q".into() })
     );
     assert_eq!(
         problems(&with_config(r#"{"Type": "esp", "NoAuto": "perhaps"}"#)),
-        one(
-            "/partitions/0/repartConfig/NoAuto",
-            ProblemKind::NotABool {
-                value: "perhaps".into()
-            }
-        )
+        one("/partitions/0/repartConfig/NoAuto", ProblemKind::NotABool { value: "perhaps".into() })
     );
     assert_eq!(
-        problems(&with_config(
-            r#"{"Type": "esp", "UUID": "0867da16f251457da9e8c31f9a3c220"}"#
-        )),
+        problems(&with_config(r#"{"Type": "esp", "UUID": "0867da16f251457da9e8c31f9a3c220"}"#)),
         one(
             "/partitions/0/repartConfig/UUID",
-            ProblemKind::NotAUuid {
-                value: "0867da16f251457da9e8c31f9a3c220".into()
-            }
+            ProblemKind::NotAUuid { value: "0867da16f251457da9e8c31f9a3c220".into() }
         )
     );
 }
@@ -54,21 +39,12 @@ fn sizes_booleans_and_uuids_are_checked() {
 #[test]
 fn min_above_max_is_compared_after_repart_rounding() {
     // 8191 rounds down to 4096, 4097 rounds up to 8192: no problem.
-    assert!(parse_spec(&with_config(
-        r#"{"Type": "esp", "SizeMinBytes": 8191, "SizeMaxBytes": 4097}"#
-    ))
-    .is_ok());
+    assert!(parse_spec(&with_config(r#"{"Type": "esp", "SizeMinBytes": 8191, "SizeMaxBytes": 4097}"#)).is_ok());
     assert_eq!(
-        problems(&with_config(
-            r#"{"Type": "esp", "SizeMinBytes": "3M", "SizeMaxBytes": "2M"}"#
-        )),
+        problems(&with_config(r#"{"Type": "esp", "SizeMinBytes": "3M", "SizeMaxBytes": "2M"}"#)),
         one(
             "/partitions/0/repartConfig/SizeMinBytes",
-            ProblemKind::SizeMinAboveMax {
-                partition: "10-p".into(),
-                min: Bytes(3 << 20),
-                max: Bytes(2 << 20)
-            }
+            ProblemKind::SizeMinAboveMax { partition: "10-p".into(), min: Bytes(3 << 20), max: Bytes(2 << 20) }
         )
     );
 }
@@ -76,23 +52,15 @@ fn min_above_max_is_compared_after_repart_rounding() {
 #[test]
 fn settings_nix_repart_lacks_are_named() {
     assert_eq!(
-        problems(&with_config(
-            r#"{"Type": "esp", "CopyFiles": ["/a:/b"], "Encrypt": "tpm2"}"#
-        )),
+        problems(&with_config(r#"{"Type": "esp", "CopyFiles": ["/a:/b"], "Encrypt": "tpm2"}"#)),
         vec![
             Problem {
                 pointer: "/partitions/0/repartConfig/CopyFiles".into(),
-                kind: ProblemKind::NotImplemented {
-                    partition: "10-p".into(),
-                    key: "CopyFiles".into()
-                },
+                kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "CopyFiles".into() },
             },
             Problem {
                 pointer: "/partitions/0/repartConfig/Encrypt".into(),
-                kind: ProblemKind::NotImplemented {
-                    partition: "10-p".into(),
-                    key: "Encrypt".into()
-                },
+                kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Encrypt".into() },
             },
         ]
     );
@@ -104,10 +72,7 @@ fn split_name_specifiers_are_limited_to_what_repart_252_resolves() {
         problems(&with_config(r#"{"Type": "esp", "SplitName": "%u"}"#)),
         one(
             "/partitions/0/repartConfig/SplitName",
-            ProblemKind::SplitSpecifier {
-                value: "%u".into(),
-                specifier: "%u".into()
-            }
+            ProblemKind::SplitSpecifier { value: "%u".into(), specifier: "%u".into() }
         )
     );
 }
