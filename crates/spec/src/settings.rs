@@ -5,7 +5,6 @@
 //! systemd-repart key that nix-repart does not implement yet, or a key that
 //! systemd-repart does not have. Nothing is silently ignored.
 
-
 use crate::error::ProblemKind;
 use crate::model::{CopyBlocks, Partition};
 use crate::raw::{pointer_token, RawSetting};
