@@ -91,9 +91,9 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "relative contents target",
-            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp", "Format": "vfat"}, "contents": {"EFI/x": {"source": "@DIR@"}}}]}"#.to_string(),
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp", "Format": "btrfs"}, "contents": {"EFI/x": {"source": "@DIR@"}}}]}"#.to_string(),
             vec![
-                r#"error: /partitions/0/repartConfig/Format: Format=vfat is not implemented by nix-repart yet (partition a)"#,
+                r#"error: /partitions/0/repartConfig/Format: Format=btrfs is not implemented by nix-repart yet (partition a)"#,
                 r#"error: /partitions/0/contents/EFI~1x: "EFI/x" must be an absolute path"#,
             ],
         ),
@@ -114,8 +114,8 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "key not implemented yet",
-            with_config(r#"{"Type": "esp", "Minimize": "guess"}"#),
-            vec!["error: /partitions/0/repartConfig/Minimize: Minimize= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
+            with_config(r#"{"Type": "esp", "Verity": "data"}"#),
+            vec!["error: /partitions/0/repartConfig/Verity: Verity= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
         ),
         (
             "list for a single-valued key",

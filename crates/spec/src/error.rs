@@ -111,6 +111,10 @@ pub enum ProblemKind {
     PaddingMinAboveMax { partition: String, min: Bytes, max: Bytes },
     #[error("SplitName={value:?} uses {specifier}; nix-repart resolves only %t (type name), %T (type UUID) and %%")]
     SplitSpecifier { value: String, specifier: String },
+    #[error("{value:?} is not off, best, guess or a boolean")]
+    NotAMinimize { value: String },
+    #[error("CopyFiles={value:?} has more than one ':'; write SOURCE or SOURCE:TARGET")]
+    BadCopyFiles { value: String },
     #[error("{key}= takes one value, not a list (partition {partition})")]
     NotAList { partition: String, key: String },
     #[error("{key}= is a systemd-repart setting that nix-repart does not implement yet (partition {partition}); remove it or use systemd-repart")]

@@ -8,6 +8,7 @@
 //! be malformed. This crate does not plan or write anything.
 
 pub mod error;
+mod file_settings;
 pub mod model;
 pub mod raw;
 mod settings;
@@ -19,7 +20,7 @@ pub mod values;
 use std::path::Path;
 
 pub use error::{Problem, ProblemKind, Problems, SpecError};
-pub use model::{Content, CopyBlocks, ImageSize, Partition, SectorSize, Spec};
+pub use model::{Content, CopyBlocks, ImageSize, Minimize, Partition, SectorSize, Spec};
 pub use settings::{IMPLEMENTED_FORMATS, MAX_LABEL_UTF16};
 pub use types::{Architecture, Designator, PartitionType};
 pub use values::Bytes;

@@ -87,9 +87,27 @@ pub struct Partition {
     /// `SplitName=` as written; `None` means systemd-repart's default `%t`,
     /// `-` means no split file.
     pub split_name: Option<String>,
+    /// `contents` entries, then `CopyFiles=` lines, in that order.
     pub contents: Vec<Content>,
+    pub minimize: Minimize,
+    /// `MakeDirectories=`: absolute paths inside the filesystem.
+    pub make_directories: Vec<String>,
+    /// `ExcludeFiles=`: source paths (and everything below them) not copied.
+    pub exclude_files: Vec<PathBuf>,
+    /// `ExcludeFilesTarget=`: paths inside the filesystem left out.
+    pub exclude_files_target: Vec<String>,
     pub store_paths: Vec<PathBuf>,
     pub nix_store_prefix: String,
+}
+
+/// `Minimize=`: make the partition as small as its filesystem allows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Minimize {
+    #[default]
+    Off,
+    Best,
+    Guess,
 }
 
 /// `CopyBlocks=`: bytes copied verbatim into the partition.

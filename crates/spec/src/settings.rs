@@ -6,25 +6,21 @@
 //! systemd-repart does not have. Nothing is silently ignored.
 
 use crate::error::ProblemKind;
-use crate::model::{CopyBlocks, Partition};
+use crate::file_settings::{apply_list_value, is_list_key, parse_minimize};
+use crate::model::{CopyBlocks, Minimize, Partition};
 use crate::raw::{pointer_token, RawSetting};
 use crate::types::{Architecture, PartitionType};
 use crate::validate::{existing_path, parse_uuid, Checker};
 use crate::values::{parse_bool, parse_size, Bytes};
 
-/// The file systems nix-repart can write. Empty until a writer lands.
-pub const IMPLEMENTED_FORMATS: &[&str] = &[];
+/// The file systems nix-repart can write.
+pub const IMPLEMENTED_FORMATS: &[&str] = &["vfat"];
 
 /// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
 const NOT_IMPLEMENTED: &[&str] = &[
-    "CopyFiles",
-    "ExcludeFiles",
-    "ExcludeFilesTarget",
-    "MakeDirectories",
     "MakeSymlinks",
     "Subvolumes",
     "DefaultSubvolume",
-    "Minimize",
     "Compression",
     "CompressionLevel",
     "Verity",
@@ -74,6 +70,12 @@ pub(crate) fn check(
     for setting in raw {
         let here =
             Here { pointer: format!("{config}/{}", pointer_token(&setting.key)), partition: id, key: &setting.key };
+        if is_list_key(&setting.key) {
+            for value in &setting.values {
+                apply_list_value(c, &here.pointer, &setting.key, value, &mut p);
+            }
+            continue;
+        }
         let Some(value) = single_value(c, &here, setting) else {
             continue;
         };
@@ -117,6 +119,10 @@ fn empty_partition(id: &str) -> Partition {
         copy_blocks: None,
         format: None,
         split_name: None,
+        minimize: Minimize::Off,
+        make_directories: Vec::new(),
+        exclude_files: Vec::new(),
+        exclude_files_target: Vec::new(),
         contents: Vec::new(),
         store_paths: Vec::new(),
         nix_store_prefix: String::new(),
@@ -135,20 +141,15 @@ fn single_value<'s>(c: &mut Checker, here: &Here, setting: &'s RawSetting) -> Op
         c.problem(&here.pointer, kind);
         return None;
     }
-    if is_list_key(&setting.key) || !is_known_key(&setting.key) {
-        // Lists are only keys nix-repart does not implement yet; report them once.
-        let kind = if is_known_key(&setting.key) { not_implemented(here) } else { unknown_key(here) };
-        c.problem(&here.pointer, kind);
+    if !is_known_key(&setting.key) {
+        c.problem(&here.pointer, unknown_key(here));
+        return None;
+    }
+    if NOT_IMPLEMENTED.contains(&setting.key.as_str()) {
+        c.problem(&here.pointer, not_implemented(here));
         return None;
     }
     setting.values.last().map(String::as_str)
-}
-
-fn is_list_key(key: &str) -> bool {
-    matches!(
-        key,
-        "CopyFiles" | "ExcludeFiles" | "ExcludeFilesTarget" | "MakeDirectories" | "MakeSymlinks" | "Subvolumes"
-    )
 }
 
 fn is_known_key(key: &str) -> bool {
@@ -169,6 +170,11 @@ fn is_known_key(key: &str) -> bool {
         "CopyBlocks",
         "Format",
         "SplitName",
+        "Minimize",
+        "CopyFiles",
+        "MakeDirectories",
+        "ExcludeFiles",
+        "ExcludeFilesTarget",
     ];
     IMPLEMENTED.contains(&key) || NOT_IMPLEMENTED.contains(&key)
 }
@@ -206,6 +212,10 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
         "Format" => p.format = check_format(c, here, value),
         "SplitName" => p.split_name = check_split_name(c, here, value),
+        "Minimize" => {
+            let minimize = parse_or(c, here, value, parse_minimize, |v| ProblemKind::NotAMinimize { value: v });
+            p.minimize = minimize.unwrap_or_default();
+        }
         _ => c.problem(&here.pointer, not_implemented(here)),
     }
 }

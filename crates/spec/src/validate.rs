@@ -165,10 +165,14 @@ fn check_partition(c: &mut Checker, index: usize, raw: &RawPartition, arch: Arch
     let Settings { partition_type, mut partition } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
     partition.spec_index = index;
     partition.partition_type = partition_type;
+    // `contents` first, then the `CopyFiles=` lines read with the settings.
+    let copy_files = std::mem::take(&mut partition.contents);
     partition.contents = check_contents(c, &pointer, &raw.contents);
+    partition.contents.extend(copy_files);
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
-    let has_content = !partition.contents.is_empty() || !partition.store_paths.is_empty();
+    let has_content =
+        !partition.contents.is_empty() || !partition.store_paths.is_empty() || !partition.make_directories.is_empty();
     if has_content && partition.format.is_none() {
         c.problem(pointer, ProblemKind::ContentWithoutFormat { partition: id });
     }
@@ -189,7 +193,7 @@ fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<St
 }
 
 /// An absolute path inside the partition, normalised; `..` is refused.
-fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Option<String> {
+pub(crate) fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Option<String> {
     if !path.starts_with('/') {
         c.problem(pointer, ProblemKind::NotAbsolute { path: path.to_string() });
         return None;
