@@ -1,0 +1,128 @@
+//! What goes into a partition's filesystem, before any filesystem is
+//! written: one sorted tree built from the partition's `contents`,
+//! `CopyFiles=`, store paths (under `nixStorePrefix`) and
+//! `MakeDirectories=`, minus `ExcludeFiles=`/`ExcludeFilesTarget=`.
+//!
+//! Directories are read in parallel (rayon); entries are kept in byte
+//! order of their names, so the tree never depends on readdir order, thread
+//! count or hard links (every path is its own file). Only metadata is read
+//! here: file contents are read later by the filesystem writer, from the
+//! recorded source paths. Nothing is ever written.
+
+mod error;
+mod walk;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+pub use error::TreeError;
+use nix_repart_spec::Partition;
+
+/// How symlinks inside a source are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Symlinks {
+    /// Copied as symlinks (squashfs, ext4, erofs).
+    Keep,
+    /// Replaced by what they point to (FAT has no symlinks); only targets
+    /// inside the same source are allowed.
+    Follow,
+}
+
+/// A directory: entries sorted by the bytes of their names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    pub mode: u32,
+    pub entries: BTreeMap<OsString, Node>,
+    /// Where it came from, for error messages (`None` when synthesized).
+    pub source: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Directory(Directory),
+    File(File),
+    Symlink(Symlink),
+}
+
+/// A regular file, read from `source` when the filesystem is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    pub source: PathBuf,
+    pub size: u64,
+    /// Permission bits (`0o7777` at most).
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Symlink {
+    pub target: OsString,
+    pub source: PathBuf,
+}
+
+/// Mode of directories that no source provides (parents of targets).
+pub const SYNTHESIZED_DIR_MODE: u32 = 0o755;
+
+/// Totals over a tree, for sizing filesystems.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub files: u64,
+    pub directories: u64,
+    pub symlinks: u64,
+    pub file_bytes: u64,
+}
+
+impl Directory {
+    pub fn synthesized() -> Directory {
+        Directory { mode: SYNTHESIZED_DIR_MODE, entries: BTreeMap::new(), source: None }
+    }
+
+    /// Counts everything below this directory (not the directory itself).
+    pub fn totals(&self) -> Totals {
+        let mut totals = Totals::default();
+        for node in self.entries.values() {
+            match node {
+                Node::Directory(dir) => {
+                    let below = dir.totals();
+                    totals.files += below.files;
+                    totals.directories += below.directories + 1;
+                    totals.symlinks += below.symlinks;
+                    totals.file_bytes += below.file_bytes;
+                }
+                Node::File(file) => {
+                    totals.files += 1;
+                    totals.file_bytes += file.size;
+                }
+                Node::Symlink(_) => totals.symlinks += 1,
+            }
+        }
+        totals
+    }
+}
+
+/// Builds the tree of a partition.
+pub fn build(partition: &Partition, symlinks: Symlinks) -> Result<Directory, TreeError> {
+    let walker = walk::Walker::new(symlinks, &partition.exclude_files, &partition.exclude_files_target);
+    let mut root = Directory::synthesized();
+    for content in &partition.contents {
+        let node = walker.top_level(&content.source, &content.target, true)?;
+        walk::insert(&mut root, &content.target, node, &content.source)?;
+    }
+    for store_path in &partition.store_paths {
+        let Some(name) = store_path.file_name() else { continue };
+        let target = join_target(&partition.nix_store_prefix, &name.to_string_lossy());
+        let node = walker.top_level(store_path, &target, symlinks == Symlinks::Follow)?;
+        walk::insert(&mut root, &target, node, store_path)?;
+    }
+    for dir in &partition.make_directories {
+        if !walker.target_excluded(dir) {
+            walk::insert(&mut root, dir, Some(Node::Directory(Directory::synthesized())), &PathBuf::from(dir))?;
+        }
+    }
+    Ok(root)
+}
+
+/// `prefix/name`, with `/` as a prefix giving `/name`.
+pub fn join_target(prefix: &str, name: &str) -> String {
+    format!("{}/{name}", prefix.trim_end_matches('/'))
+}
