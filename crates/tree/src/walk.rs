@@ -143,7 +143,7 @@ impl<'a> Walker<'a> {
         if !meta.is_dir() {
             return self.plain(&resolved, &meta);
         }
-        if cx.chain.iter().any(|ancestor| *ancestor == resolved) {
+        if cx.chain.contains(&resolved) {
             return Err(TreeError::Loop { link: link.to_path_buf(), target: resolved });
         }
         let mut inner = cx.clone();
