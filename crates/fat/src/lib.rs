@@ -1,0 +1,12 @@
+//! A write-once FAT12/16/32 writer. Every file is known in advance, so the
+//! whole volume is laid out in one pass and written straight into its
+//! region of the image: boot sector, FSInfo and backup boot sector (FAT32),
+//! both FATs, directories with long names, and file data, read in
+//! parallel. Entries are sorted, every timestamp is the build's
+//! `SOURCE_DATE_EPOCH`, and the volume id comes from the filesystem UUID,
+//! so the same tree always gives the same bytes.
+//!
+//! The layout follows Microsoft's FAT specification (fatgen103); the FAT
+//! type and cluster size follow mkfs.fat (see [`geometry`]).
+
+pub mod geometry;
