@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use nix_repart_image::content::{self, Measured};
 use nix_repart_image::{inspect, BuildOptions, ImageError};
-use nix_repart_plan::{ContentSizes, Plan, PlanError};
+use nix_repart_plan::{Plan, PlanError};
 use nix_repart_spec::{Spec, SpecError};
 
 /// The earliest time FAT can store, and what nixpkgs' stdenv exports.
@@ -89,7 +90,7 @@ pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
         Command::Build { spec, output, jobs } => build(&spec, &output, jobs),
         Command::Plan { spec } => {
-            let (_, plan) = load_and_plan(&spec)?;
+            let (_, _, plan) = load_and_plan(&spec)?;
             println!("{}", serde_json::to_string_pretty(&plan)?);
             Ok(())
         }
@@ -105,18 +106,19 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
 }
 
-fn load_and_plan(path: &Path) -> anyhow::Result<(Spec, Plan)> {
+fn load_and_plan(path: &Path) -> anyhow::Result<(Spec, Measured, Plan)> {
     let spec = nix_repart_spec::load_spec(path)?;
-    let content = ContentSizes::from_spec(&spec);
-    let plan = nix_repart_plan::plan(&spec, &content).context("planning the layout")?;
-    Ok((spec, plan))
+    let measured = content::measure(&spec).context("reading the partitions' files")?;
+    let plan = nix_repart_plan::plan(&spec, &measured.sizes).context("planning the layout")?;
+    Ok((spec, measured, plan))
 }
 
 fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Failure> {
     let options = BuildOptions { source_date_epoch: source_date_epoch()?, jobs: worker_count(jobs)? };
     rayon::ThreadPoolBuilder::new().num_threads(options.jobs).build_global().context("starting worker threads")?;
-    let (spec, plan) = load_and_plan(spec_path)?;
-    let written = nix_repart_image::write_image(&spec, &plan, output, &options).context("writing the image")?;
+    let (spec, measured, plan) = load_and_plan(spec_path)?;
+    let written = nix_repart_image::write_image(&spec, &plan, &measured.contents, output, &options)
+        .context("writing the image")?;
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
     Ok(())
 }

@@ -92,3 +92,53 @@ pub fn sfdisk_dump(target: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// `nix-repart build` with a fixed `SOURCE_DATE_EPOCH`.
+pub fn build_at(spec: &Path, out: &Path, epoch: u64, extra: &[&str]) {
+    let output = run(Command::new(bin())
+        .arg("build")
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .env("SOURCE_DATE_EPOCH", epoch.to_string()));
+    assert!(output.status.success(), "nix-repart build failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// The partitions of a build, from its `repart-output.json`: `(offset, size)`.
+pub fn partitions(out: &Path) -> Vec<(u64, u64)> {
+    let text = std::fs::read_to_string(out.join("repart-output.json")).expect("report");
+    let report: serde_json::Value = serde_json::from_str(&text).expect("json");
+    report
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| (e["offset"].as_u64().expect("offset"), e["raw_size"].as_u64().expect("size")))
+        .collect()
+}
+
+/// Copies `size` bytes at `offset` of `image` into a new file.
+pub fn extract(image: &Path, offset: u64, size: u64, to: &Path) {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut input = std::fs::File::open(image).expect("open image");
+    input.seek(SeekFrom::Start(offset)).expect("seek");
+    let mut output = std::fs::File::create(to).expect("create");
+    std::io::copy(&mut input.take(size), &mut output).expect("copy");
+}
+
+/// A small deterministic pseudo-random generator for test data.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next() >> 56) as u8).collect()
+    }
+}

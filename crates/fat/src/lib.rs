@@ -7,6 +7,18 @@
 //! so the same tree always gives the same bytes.
 //!
 //! The layout follows Microsoft's FAT specification (fatgen103); the FAT
-//! type and cluster size follow mkfs.fat (see [`geometry`]).
+//! type and cluster size follow mkfs.fat (see [`geometry`]). This crate
+//! does not read FAT volumes; the tests use the `fatfs` crate, mtools and
+//! fsck.vfat for that.
 
+mod error;
 pub mod geometry;
+pub mod label;
+pub mod names;
+mod prepare;
+pub mod time;
+mod write;
+
+pub use error::FatError;
+pub use prepare::{prepare, Prepared};
+pub use write::{write, WriteOptions};

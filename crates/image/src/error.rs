@@ -33,6 +33,18 @@ pub enum ImageError {
     CopyBlocksChanged { partition: String, path: PathBuf },
     #[error("cannot render repart-output.json")]
     Report(#[source] serde_json::Error),
+    #[error("partition {partition}: cannot collect its files")]
+    Tree {
+        partition: String,
+        #[source]
+        source: nix_repart_tree::TreeError,
+    },
+    #[error("partition {partition}: cannot make its FAT filesystem")]
+    Fat {
+        partition: String,
+        #[source]
+        source: nix_repart_fat::FatError,
+    },
     #[error("cannot read image {path}")]
     Read {
         path: PathBuf,
@@ -53,6 +65,7 @@ impl ImageError {
                 | ImageError::CopyBlocksChanged { .. }
                 | ImageError::NoGpt { .. }
                 | ImageError::Read { .. }
-        )
+                | ImageError::Tree { .. }
+        ) || matches!(self, ImageError::Fat { source, .. } if source.is_input_error())
     }
 }

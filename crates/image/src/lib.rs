@@ -4,11 +4,11 @@
 //!
 //! The image is created sparse at its final size; partitions without a
 //! filesystem stay holes (zeros), `CopyBlocks=` sources are copied to their
-//! offsets, then the GPT and protective MBR are written. Every file appears
-//! by rename only when all are complete. Filesystems are not written here
-//! yet.
+//! offsets, filesystems are written into their regions, then the GPT and
+//! protective MBR. Every file appears by rename only when all are complete.
 
 mod blocks;
+pub mod content;
 mod error;
 pub mod inspect;
 pub mod output;
@@ -46,7 +46,13 @@ pub struct Written {
 
 /// Writes the image, its report and split files into `out_dir` (created
 /// if missing).
-pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOptions) -> Result<Written, ImageError> {
+pub fn write_image(
+    spec: &Spec,
+    plan: &Plan,
+    contents: &[Option<content::Content>],
+    out_dir: &Path,
+    options: &BuildOptions,
+) -> Result<Written, ImageError> {
     std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir { path: out_dir.to_path_buf(), source })?;
     let image_path = out_dir.join(&plan.image.file_name);
     let mut image = PendingFile::create(&image_path)?;
@@ -55,6 +61,11 @@ pub fn write_image(spec: &Spec, plan: &Plan, out_dir: &Path, _options: &BuildOpt
     for (p, planned) in spec.partitions.iter().zip(&plan.partitions) {
         if let Some(copy) = &p.copy_blocks {
             blocks::copy_blocks(image.file(), &image_path, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
+        }
+    }
+    for (content, planned) in contents.iter().zip(&plan.partitions) {
+        if let Some(content) = content {
+            content::write(content, image.file(), planned, spec, options.source_date_epoch)?;
         }
     }
     table::write_table(image.file(), plan).map_err(|source| ImageError::Gpt { path: image_path.clone(), source })?;

@@ -14,7 +14,7 @@ mod labels;
 mod split;
 pub mod uuids;
 
-use nix_repart_spec::{Bytes, ImageSize, Partition, Spec};
+use nix_repart_spec::{Bytes, ImageSize, Minimize, Partition, Spec};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -22,6 +22,7 @@ pub use attributes::{attribute_bits, GROWFS_BIT, NO_AUTO_BIT, READ_ONLY_BIT};
 pub use error::PlanError;
 pub use geometry::{Geometry, Lba, GPT_METADATA_SIZE, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
 use grow::{grow, Demand};
+pub use labels::assign as partition_labels;
 
 /// systemd-repart's `DEFAULT_MIN_SIZE`: a partition with no `SizeMinBytes=`.
 pub const DEFAULT_MIN_SIZE: Bytes = Bytes(10 << 20);
@@ -148,7 +149,11 @@ pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
 }
 
 /// systemd-repart's `partition_min_size()` and `partition_max_size()` for a
-/// partition that does not exist yet.
+/// partition that does not exist yet. `content` is what the partition must
+/// hold at least (a `CopyBlocks=` source, or the smallest filesystem that
+/// holds its files). With `Minimize=`, the 10 MiB default minimum does not
+/// apply and the partition is exactly as large as its content (or
+/// `SizeMinBytes=`), as systemd-repart sizes minimized partitions.
 fn demand(p: &Partition, content: Option<Bytes>, grain: Bytes) -> Result<Demand, PlanError> {
     let needed = match (content, &p.format) {
         (Some(bytes), _) => bytes.round_up(grain),
@@ -157,15 +162,18 @@ fn demand(p: &Partition, content: Option<Bytes>, grain: Bytes) -> Result<Demand,
         (None, None) => Bytes(0),
     };
     let hard = HARD_MIN_SIZE.max(needed);
-    let min = p.size_min.unwrap_or(DEFAULT_MIN_SIZE).round_up(grain).max(hard);
+    let minimized = p.minimize != Minimize::Off;
+    let default_min = if minimized { Bytes(0) } else { DEFAULT_MIN_SIZE };
+    let min = p.size_min.unwrap_or(default_min).round_up(grain).max(hard);
     if let (Some(content), Some(max)) = (content, p.size_max) {
         if content > max {
             return Err(PlanError::ContentExceedsMax { partition: p.id.clone(), content, max });
         }
     }
+    let max = if minimized { Some(min) } else { p.size_max.map(|m| m.round_down(grain).max(min)) };
     Ok(Demand {
         min,
-        max: p.size_max.map(|m| m.round_down(grain).max(min)),
+        max,
         padding_min: p.padding_min,
         padding_max: p.padding_max,
         weight: u64::from(p.weight),
