@@ -1,6 +1,8 @@
 //! Output files that appear whole or not at all: each is written under a
 //! temporary name in the output directory and renamed into place once
-//! complete. An error drops (deletes) the temporary file; an interrupt is
+//! complete. Files are not fsync'ed: this guards against errors and
+//! interrupts, not power loss, which a Nix build survives by building again
+//! (and syncing a multi-GiB image would cost more than the rest of the build). An error drops (deletes) the temporary file; an interrupt is
 //! handled by [`remove_pending`], which the binary calls from its Ctrl-C
 //! handler.
 
@@ -72,7 +74,6 @@ impl PendingFile {
         let Some(temp) = self.temp.take() else { return Ok(()) };
         // 0644 whatever the umask: the output must not depend on it.
         temp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(write_error)?;
-        temp.as_file().sync_all().map_err(write_error)?;
         temp.persist(&target).map_err(|e| write_error(e.error))?;
         Ok(())
     }

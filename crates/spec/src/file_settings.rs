@@ -4,8 +4,6 @@
 //! `Minimize=`. Paths are checked here; the files are read by the tree
 //! walker when the image is built.
 
-use std::path::PathBuf;
-
 use crate::error::ProblemKind;
 use crate::model::{Content, Minimize, Partition};
 use crate::validate::{check_inner_path, existing_path, Checker};
@@ -27,7 +25,7 @@ pub fn apply_list_value(c: &mut Checker, pointer: &str, key: &str, value: &str, 
             }
         }
         "ExcludeFiles" => {
-            if let Some(path) = absolute(c, pointer, value) {
+            if let Some(path) = c.resolve(pointer, value) {
                 p.exclude_files.push(path);
             }
         }
@@ -48,16 +46,6 @@ fn check_copy_files(c: &mut Checker, pointer: &str, value: &str) -> Option<Conte
     let target = check_inner_path(c, pointer, target);
     let source = existing_path(c, pointer, source, |p| std::fs::symlink_metadata(p)).map(|(path, _)| path);
     Some(Content { target: target?, source: source? })
-}
-
-fn absolute(c: &mut Checker, pointer: &str, value: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(value);
-    if path.is_absolute() {
-        Some(path)
-    } else {
-        c.problem(pointer, ProblemKind::NotAbsolute { path: value.to_string() });
-        None
-    }
 }
 
 /// `Minimize=`: `off`, `best`, `guess`, or a boolean (`yes` is `best`).

@@ -25,14 +25,23 @@ pub use settings::{IMPLEMENTED_FORMATS, MAX_LABEL_UTF16};
 pub use types::{Architecture, Designator, PartitionType};
 pub use values::Bytes;
 
-/// Parses and validates spec text.
+/// Parses and validates spec text; source paths must be absolute.
 pub fn parse_spec(text: &str) -> Result<Spec, SpecError> {
-    let (raw, problems) = raw::parse(text).map_err(|p| SpecError::Invalid(Problems(vec![p])))?;
-    validate::validate(raw, problems).map_err(|p| SpecError::Invalid(Problems(p)))
+    parse_spec_in(text, None)
 }
 
-/// Reads, parses and validates a spec file.
+/// Parses and validates spec text; relative source paths are resolved
+/// against `base_dir`.
+pub fn parse_spec_in(text: &str, base_dir: Option<&Path>) -> Result<Spec, SpecError> {
+    let (raw, problems) = raw::parse(text).map_err(|p| SpecError::Invalid(Problems(vec![p])))?;
+    validate::validate(raw, problems, base_dir).map_err(|p| SpecError::Invalid(Problems(p)))
+}
+
+/// Reads, parses and validates a spec file. Relative source paths in it
+/// are relative to the file's directory.
 pub fn load_spec(path: &Path) -> Result<Spec, SpecError> {
     let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_path_buf(), source })?;
-    parse_spec(&text)
+    let dir = path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d });
+    let base = dir.map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf()));
+    parse_spec_in(&text, base.as_deref())
 }

@@ -19,17 +19,35 @@ use crate::values::{parse_size, Bytes};
 /// Collects problems while building the validated spec.
 pub(crate) struct Checker {
     pub problems: Vec<Problem>,
+    /// Where relative source paths are resolved: the spec file's directory.
+    pub base_dir: Option<PathBuf>,
 }
 
 impl Checker {
+    /// A source path on the build machine: absolute, or relative to the
+    /// spec's directory when there is one.
+    pub fn resolve(&mut self, pointer: &str, text: &str) -> Option<PathBuf> {
+        let path = PathBuf::from(text);
+        match (&self.base_dir, path.is_absolute()) {
+            (_, true) => Some(path),
+            (Some(base), false) if !text.is_empty() => Some(base.join(path)),
+            _ => {
+                self.problem(pointer, ProblemKind::NotAbsolute { path: text.to_string() });
+                None
+            }
+        }
+    }
+
     pub fn problem(&mut self, pointer: impl Into<String>, kind: ProblemKind) {
         self.problems.push(Problem { pointer: pointer.into(), kind });
     }
 }
 
 /// Validates a raw spec; `problems` are those phase one already found.
-pub fn validate(raw: RawSpec, problems: Vec<Problem>) -> Result<Spec, Vec<Problem>> {
-    let mut checker = Checker { problems };
+/// Relative source paths are resolved against `base_dir`, or refused
+/// without one.
+pub fn validate(raw: RawSpec, problems: Vec<Problem>, base_dir: Option<&Path>) -> Result<Spec, Vec<Problem>> {
+    let mut checker = Checker { problems, base_dir: base_dir.map(Path::to_path_buf) };
     let spec = check_spec(&mut checker, raw);
     if checker.problems.is_empty() {
         Ok(spec)
@@ -226,11 +244,7 @@ pub(crate) fn existing_path(
     text: &str,
     stat: fn(&Path) -> std::io::Result<std::fs::Metadata>,
 ) -> Option<(PathBuf, std::fs::Metadata)> {
-    let path = PathBuf::from(text);
-    if !path.is_absolute() {
-        c.problem(pointer, ProblemKind::NotAbsolute { path: text.to_string() });
-        return None;
-    }
+    let path = c.resolve(pointer, text)?;
     match stat(&path) {
         Ok(meta) => Some((path, meta)),
         Err(e) => {
