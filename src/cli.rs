@@ -4,10 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use nix_repart_image::content::{self, Measured};
 use nix_repart_image::{inspect, BuildOptions, ImageError};
-use nix_repart_plan::{Plan, PlanError};
-use nix_repart_spec::{Spec, SpecError};
+use nix_repart_plan::PlanError;
+use nix_repart_spec::SpecError;
 
 /// The earliest time FAT can store, and what nixpkgs' stdenv exports.
 const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
@@ -90,7 +89,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
         Command::Build { spec, output, jobs } => build(&spec, &output, jobs),
         Command::Plan { spec } => {
-            let (_, _, plan) = load_and_plan(&spec)?;
+            let options = build_options(None)?;
+            let spec = nix_repart_spec::load_spec(&spec)?;
+            let plan = nix_repart_image::plan_image(&spec, &options)?;
             println!("{}", serde_json::to_string_pretty(&plan)?);
             Ok(())
         }
@@ -106,19 +107,17 @@ pub fn run(args: Args) -> Result<(), Failure> {
     }
 }
 
-fn load_and_plan(path: &Path) -> anyhow::Result<(Spec, Measured, Plan)> {
-    let spec = nix_repart_spec::load_spec(path)?;
-    let measured = content::measure(&spec).context("reading the partitions' files")?;
-    let plan = nix_repart_plan::plan(&spec, &measured.sizes).context("planning the layout")?;
-    Ok((spec, measured, plan))
+/// Reads the environment once and starts the worker threads.
+fn build_options(jobs: Option<usize>) -> Result<BuildOptions, Failure> {
+    let options = BuildOptions { source_date_epoch: source_date_epoch()?, jobs: worker_count(jobs)? };
+    rayon::ThreadPoolBuilder::new().num_threads(options.jobs).build_global().context("starting worker threads")?;
+    Ok(options)
 }
 
 fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Failure> {
-    let options = BuildOptions { source_date_epoch: source_date_epoch()?, jobs: worker_count(jobs)? };
-    rayon::ThreadPoolBuilder::new().num_threads(options.jobs).build_global().context("starting worker threads")?;
-    let (spec, measured, plan) = load_and_plan(spec_path)?;
-    let written = nix_repart_image::write_image(&spec, &plan, &measured.contents, output, &options)
-        .context("writing the image")?;
+    let options = build_options(jobs)?;
+    let spec = nix_repart_spec::load_spec(spec_path)?;
+    let (plan, written) = nix_repart_image::build_image(&spec, output, &options)?;
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
     Ok(())
 }

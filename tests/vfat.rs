@@ -232,7 +232,7 @@ fn content_errors_name_the_path() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr).trim(),
-        "error: reading the partitions' files: partition 10-esp: cannot make its FAT filesystem: /Index.html and /index.html differ only in case; FAT is case-insensitive and cannot hold both"
+        "error: partition 10-esp: cannot make its FAT filesystem: /Index.html and /index.html differ only in case; FAT is case-insensitive and cannot hold both"
     );
     fs::remove_file(source.join("Index.html")).expect("rm");
     std::os::unix::fs::symlink("/etc/passwd", source.join("escape")).expect("symlink");

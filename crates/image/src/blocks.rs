@@ -45,15 +45,15 @@ pub fn copy_blocks(
     Ok(())
 }
 
-/// Copies `len` bytes at `offset` of `from` to the start of `to` (which
-/// has length `len` already), keeping zero chunks as holes.
-pub fn copy_range(from: &File, offset: u64, len: u64, to: &File) -> std::io::Result<()> {
+/// Copies `len` bytes at `from_offset` of `from` to `to_offset` of `to`,
+/// skipping zero chunks (the destination must read as zeros there).
+pub fn copy_range(from: &File, from_offset: u64, len: u64, to: &File, to_offset: u64) -> std::io::Result<()> {
     let mut buffer = vec![0u8; CHUNK];
     let mut done = 0u64;
     while done < len {
         let n = (len - done).min(CHUNK as u64) as usize;
-        from.read_exact_at(&mut buffer[..n], offset + done)?;
-        write_unless_zero(to, &buffer[..n], done)?;
+        from.read_exact_at(&mut buffer[..n], from_offset + done)?;
+        write_unless_zero(to, &buffer[..n], to_offset + done)?;
         done += n as u64;
     }
     Ok(())

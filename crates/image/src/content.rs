@@ -1,33 +1,41 @@
 //! Partition contents: reading each partition's source tree before
 //! planning (to know how large its filesystem must be), and writing the
-//! filesystem into its region once the plan is known. Only `vfat` so far.
+//! filesystem into its region. FAT is sized before it is written;
+//! squashfs is only sized by writing it (see `lib.rs` for where).
 
 use std::fs::File;
 
 use nix_repart_fat::{label::fat_label, Prepared, WriteOptions};
 use nix_repart_plan::{partition_labels, ContentSizes, PartitionPlan};
-use nix_repart_spec::{Bytes, Spec};
-use nix_repart_tree::Symlinks;
+use nix_repart_spec::{Bytes, Partition, Spec};
+use nix_repart_squashfs::Config as SquashfsConfig;
+use nix_repart_tree::{Directory, Symlinks};
 
 use crate::ImageError;
 
 /// What a partition's filesystem will hold, ready to be written.
 pub enum Content {
     Fat(Box<Prepared>),
+    Squashfs { tree: Box<Directory>, config: SquashfsConfig },
 }
 
-/// The measured contents, in the order of `Spec::partitions`.
+/// The measured contents, in the order of `Spec::partitions`. Squashfs
+/// sizes are `None` until the filesystem is written or measured.
 pub struct Measured {
     pub sizes: ContentSizes,
     pub contents: Vec<Option<Content>>,
 }
 
 /// The grain partitions are sized in (systemd-repart's).
-fn grain(spec: &Spec) -> u64 {
+pub fn grain(spec: &Spec) -> u64 {
     spec.sector_size.bytes().0.max(4096)
 }
 
-/// Reads every partition's sources and sizes its filesystem.
+fn tree(p: &Partition, symlinks: Symlinks) -> Result<Directory, ImageError> {
+    nix_repart_tree::build(p, symlinks).map_err(|source| ImageError::Tree { partition: p.id.clone(), source })
+}
+
+/// Reads every partition's sources; sizes FAT filesystems.
 pub fn measure(spec: &Spec) -> Result<Measured, ImageError> {
     let labels = partition_labels(&spec.partitions);
     let mut sizes = ContentSizes::from_spec(spec);
@@ -35,13 +43,18 @@ pub fn measure(spec: &Spec) -> Result<Measured, ImageError> {
     for (i, p) in spec.partitions.iter().enumerate() {
         let content = match p.format.as_deref() {
             Some("vfat") => {
-                let tree = nix_repart_tree::build(p, Symlinks::Follow)
-                    .map_err(|source| ImageError::Tree { partition: p.id.clone(), source })?;
                 let fat_error = |source| ImageError::Fat { partition: p.id.clone(), source };
                 let prepared =
-                    nix_repart_fat::prepare(&tree, fat_label(&labels[i]), spec.sector_size.0).map_err(fat_error)?;
+                    nix_repart_fat::prepare(&tree(p, Symlinks::Follow)?, fat_label(&labels[i]), spec.sector_size.0)
+                        .map_err(fat_error)?;
                 sizes.0[i] = Some(Bytes(prepared.minimal_size(grain(spec)).map_err(fat_error)?));
                 Some(Content::Fat(Box::new(prepared)))
+            }
+            Some("squashfs") => {
+                let mkfs = spec.mkfs_options.get("squashfs").map(Vec::as_slice).unwrap_or_default();
+                let config = SquashfsConfig::new(p.compression.as_deref(), p.compression_level, mkfs)
+                    .map_err(|source| ImageError::Squashfs { partition: p.id.clone(), source })?;
+                Some(Content::Squashfs { tree: Box::new(tree(p, Symlinks::Keep)?), config })
             }
             _ => None,
         };
@@ -50,26 +63,47 @@ pub fn measure(spec: &Spec) -> Result<Measured, ImageError> {
     Ok(Measured { sizes, contents })
 }
 
-/// Writes one partition's filesystem into its planned region.
-pub fn write(
-    content: &Content,
+/// Where a squashfs filesystem goes while it is made.
+pub enum SquashfsTarget<'f> {
+    File { file: &'f File, offset: u64 },
+    Measure,
+}
+
+/// Writes (or only measures) a squashfs partition; returns its size.
+pub fn squashfs(
+    id: &str,
+    tree: &Directory,
+    config: &SquashfsConfig,
+    timestamp: u64,
+    jobs: usize,
+    target: SquashfsTarget,
+) -> Result<u64, ImageError> {
+    let target = match target {
+        SquashfsTarget::File { file, offset } => nix_repart_squashfs::Target::Region { file, offset, limit: u64::MAX },
+        SquashfsTarget::Measure => nix_repart_squashfs::Target::Measure,
+    };
+    // squashfs times are 32-bit; SOURCE_DATE_EPOCH past 2106 is clamped.
+    let mtime = u32::try_from(timestamp).unwrap_or(u32::MAX);
+    nix_repart_squashfs::write(tree, config, mtime, jobs, target)
+        .map_err(|source| ImageError::Squashfs { partition: id.to_string(), source })
+}
+
+/// Writes a FAT partition's filesystem into its planned region.
+pub fn write_fat(
+    prepared: &Prepared,
     image: &File,
     planned: &PartitionPlan,
     spec: &Spec,
     timestamp: u64,
 ) -> Result<(), ImageError> {
-    match content {
-        Content::Fat(prepared) => {
-            let fat_error = |source| ImageError::Fat { partition: planned.id.clone(), source };
-            let (_, geometry) = prepared.fitting_size(planned.size.0, grain(spec)).map_err(fat_error)?;
-            let fs_uuid = planned.filesystem_uuid.unwrap_or_default();
-            let id = fs_uuid.as_bytes();
-            let options = WriteOptions {
-                volume_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
-                timestamp,
-                hidden_sectors: u32::try_from(planned.first_lba.0).unwrap_or(u32::MAX),
-            };
-            nix_repart_fat::write(prepared, image, planned.offset.0, &geometry, &options).map_err(fat_error)
-        }
-    }
+    let fat_error = |source| ImageError::Fat { partition: planned.id.clone(), source };
+    let (_, geometry) = prepared.fitting_size(planned.size.0, grain(spec)).map_err(fat_error)?;
+    let fs_uuid = planned.filesystem_uuid.unwrap_or_default();
+    let id = fs_uuid.as_bytes();
+    let options = WriteOptions {
+        volume_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+        timestamp,
+        hidden_sectors: u32::try_from(planned.first_lba.0).unwrap_or(u32::MAX),
+    };
+    nix_repart_fat::write(prepared, image, planned.offset.0, &geometry, &options).map_err(fat_error)
 }

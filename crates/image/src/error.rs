@@ -45,6 +45,14 @@ pub enum ImageError {
         #[source]
         source: nix_repart_fat::FatError,
     },
+    #[error("partition {partition}: cannot make its squashfs filesystem")]
+    Squashfs {
+        partition: String,
+        #[source]
+        source: nix_repart_squashfs::SquashfsError,
+    },
+    #[error("planning the layout")]
+    Plan(#[source] nix_repart_plan::PlanError),
     #[error("cannot read image {path}")]
     Read {
         path: PathBuf,
@@ -66,6 +74,8 @@ impl ImageError {
                 | ImageError::NoGpt { .. }
                 | ImageError::Read { .. }
                 | ImageError::Tree { .. }
+                | ImageError::Plan(_)
         ) || matches!(self, ImageError::Fat { source, .. } if source.is_input_error())
+            || matches!(self, ImageError::Squashfs { source, .. } if source.is_input_error())
     }
 }

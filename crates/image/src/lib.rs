@@ -1,11 +1,13 @@
-//! nix-repart's image writer: turns a [`Plan`] into `<name>.raw`,
-//! `repart-output.json` and, with split output, one file per partition, in
-//! an output directory.
+//! nix-repart's image writer: from a validated spec to `<name>.raw`,
+//! `repart-output.json` and, with split output, one file per partition.
 //!
-//! The image is created sparse at its final size; partitions without a
-//! filesystem stay holes (zeros), `CopyBlocks=` sources are copied to their
-//! offsets, filesystems are written into their regions, then the GPT and
-//! protective MBR. Every file appears by rename only when all are complete.
+//! The order of work: read every partition's sources; make the squashfs
+//! filesystems, whose size is only known once they are compressed (with an
+//! auto-sized image each goes straight to its final offset, which depends
+//! only on the partitions before it; with a fixed size it goes past the end
+//! of the image and is moved into place); plan the layout; write FAT
+//! filesystems, `CopyBlocks=` data, the GPT and protective MBR into the
+//! sparse image; copy split files out; rename everything into place.
 
 mod blocks;
 pub mod content;
@@ -18,8 +20,9 @@ mod table;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use nix_repart_plan::Plan;
-use nix_repart_spec::Spec;
+use content::{Content, SquashfsTarget};
+use nix_repart_plan::{ContentSizes, Plan};
+use nix_repart_spec::{Bytes, ImageSize, Spec};
 
 pub use error::ImageError;
 use output::PendingFile;
@@ -44,44 +47,129 @@ pub struct Written {
     pub split_files: Vec<PathBuf>,
 }
 
-/// Writes the image, its report and split files into `out_dir` (created
-/// if missing).
-pub fn write_image(
-    spec: &Spec,
-    plan: &Plan,
-    contents: &[Option<content::Content>],
-    out_dir: &Path,
-    options: &BuildOptions,
-) -> Result<Written, ImageError> {
+fn plan(spec: &Spec, sizes: &ContentSizes) -> Result<Plan, ImageError> {
+    nix_repart_plan::plan(spec, sizes).map_err(ImageError::Plan)
+}
+
+/// The plan, without writing anything: squashfs filesystems are compressed
+/// only to be measured.
+pub fn plan_image(spec: &Spec, options: &BuildOptions) -> Result<Plan, ImageError> {
+    let mut measured = content::measure(spec)?;
+    for (i, c) in measured.contents.iter().enumerate() {
+        if let Some(Content::Squashfs { tree, config }) = c {
+            let id = &spec.partitions[i].id;
+            let size =
+                content::squashfs(id, tree, config, options.source_date_epoch, options.jobs, SquashfsTarget::Measure)?;
+            measured.sizes.0[i] = Some(Bytes(size));
+        }
+    }
+    plan(spec, &measured.sizes)
+}
+
+/// Builds the image into `out_dir` (created if missing, and removed again
+/// if the build fails and left it empty).
+pub fn build_image(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Plan, Written), ImageError> {
+    let created = !out_dir.exists();
     std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir { path: out_dir.to_path_buf(), source })?;
-    let image_path = out_dir.join(&plan.image.file_name);
+    let result = build_into(spec, out_dir, options);
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(out_dir);
+    }
+    result
+}
+
+fn build_into(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Plan, Written), ImageError> {
+    let mut measured = content::measure(spec)?;
+    let name = format!("{}.raw", spec.base_name());
+    let image_path = out_dir.join(&name);
     let mut image = PendingFile::create(&image_path)?;
+    let written_at = write_squashfs(spec, &mut measured, image.file(), options)?;
+    let plan = plan(spec, &measured.sizes)?;
     let write_error = |source| ImageError::Write { path: image_path.clone(), source };
+    let file: &File = image.file();
+    for (i, at) in written_at.iter().enumerate() {
+        let (Some(at), Some(size)) = (at, measured.sizes.0[i]) else { continue };
+        let planned = plan.partitions[i].offset.0;
+        if *at != planned {
+            blocks::copy_range(file, *at, size.0, file, planned).map_err(write_error)?;
+        }
+    }
     image.file().set_len(plan.image.size.0).map_err(write_error)?;
-    for (p, planned) in spec.partitions.iter().zip(&plan.partitions) {
-        if let Some(copy) = &p.copy_blocks {
-            blocks::copy_blocks(image.file(), &image_path, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
-        }
-    }
-    for (content, planned) in contents.iter().zip(&plan.partitions) {
-        if let Some(content) = content {
-            content::write(content, image.file(), planned, spec, options.source_date_epoch)?;
-        }
-    }
-    table::write_table(image.file(), plan).map_err(|source| ImageError::Gpt { path: image_path.clone(), source })?;
+    write_rest(spec, &plan, &measured.contents, image.file(), &image_path, options)?;
     let mut splits = Vec::new();
     for planned in &plan.partitions {
-        if let Some(name) = &planned.split_file {
-            splits.push(write_split(image.file(), planned.offset.0, planned.size.0, &out_dir.join(name))?);
+        if let Some(split_name) = &planned.split_file {
+            splits.push(write_split(image.file(), planned.offset.0, planned.size.0, &out_dir.join(split_name))?);
         }
     }
     let report_path = out_dir.join(REPORT_FILE);
-    let report = write_report(plan, &report_path)?;
+    let report = write_report(&plan, &report_path)?;
     let split_files = splits.iter().map(|f| f.target().to_path_buf()).collect();
     let mut files = vec![image, report];
     files.append(&mut splits);
     commit_all(files)?;
-    Ok(Written { image: image_path, report: report_path, split_files })
+    Ok((plan, Written { image: image_path, report: report_path, split_files }))
+}
+
+/// Makes every squashfs filesystem in the image file and records its size;
+/// returns where each was written. With an auto-sized image a partition's
+/// offset depends only on the partitions before it, so it is known here;
+/// with a fixed size the filesystem goes past the end of the image.
+fn write_squashfs(
+    spec: &Spec,
+    measured: &mut content::Measured,
+    file: &File,
+    options: &BuildOptions,
+) -> Result<Vec<Option<u64>>, ImageError> {
+    let mut written_at = vec![None; spec.partitions.len()];
+    let mut scratch = match spec.image_size {
+        ImageSize::Fixed(size) => size.round_up(Bytes::MIB).0,
+        ImageSize::Auto => 0,
+    };
+    for (i, c) in measured.contents.iter().enumerate() {
+        let Some(Content::Squashfs { tree, config }) = c else { continue };
+        let offset = match spec.image_size {
+            ImageSize::Auto => provisional_offset(spec, &measured.sizes, i)?,
+            ImageSize::Fixed(_) => scratch,
+        };
+        let target = SquashfsTarget::File { file, offset };
+        let id = &spec.partitions[i].id;
+        let size = content::squashfs(id, tree, config, options.source_date_epoch, options.jobs, target)?;
+        measured.sizes.0[i] = Some(Bytes(size));
+        written_at[i] = Some(offset);
+        scratch = (Bytes(offset + size)).round_up(Bytes::MIB).0;
+    }
+    Ok(written_at)
+}
+
+/// Where partition `i` will start, planned with what is known so far
+/// (sizes of later partitions do not move it in an auto-sized image).
+fn provisional_offset(spec: &Spec, sizes: &ContentSizes, i: usize) -> Result<u64, ImageError> {
+    let mut known = sizes.clone();
+    for size in known.0.iter_mut().skip(i) {
+        size.get_or_insert(Bytes(0));
+    }
+    Ok(plan(spec, &known)?.partitions[i].offset.0)
+}
+
+/// FAT filesystems, `CopyBlocks=` data, and the partition table.
+fn write_rest(
+    spec: &Spec,
+    plan: &Plan,
+    contents: &[Option<Content>],
+    file: &File,
+    path: &Path,
+    options: &BuildOptions,
+) -> Result<(), ImageError> {
+    for ((p, planned), c) in spec.partitions.iter().zip(&plan.partitions).zip(contents) {
+        if let Some(copy) = &p.copy_blocks {
+            blocks::copy_blocks(file, path, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
+        }
+        if let Some(Content::Fat(prepared)) = c {
+            content::write_fat(prepared, file, planned, spec, options.source_date_epoch)?;
+        }
+    }
+    table::write_table(file, plan).map_err(|source| ImageError::Gpt { path: path.to_path_buf(), source })
 }
 
 fn write_report(plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
@@ -97,7 +185,7 @@ fn write_split(image: &File, offset: u64, size: u64, path: &Path) -> Result<Pend
     let mut split = PendingFile::create(path)?;
     let write_error = |source| ImageError::Write { path: path.to_path_buf(), source };
     split.file().set_len(size).map_err(write_error)?;
-    blocks::copy_range(image, offset, size, split.file()).map_err(write_error)?;
+    blocks::copy_range(image, offset, size, split.file(), 0).map_err(write_error)?;
     Ok(split)
 }
 

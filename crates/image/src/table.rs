@@ -24,7 +24,7 @@ fn block_size(plan: &Plan) -> io::Result<LogicalBlockSize> {
 
 /// Writes the partition table of `plan` into `file`, which already has the
 /// image's final size.
-pub fn write_table(file: &mut File, plan: &Plan) -> io::Result<()> {
+pub fn write_table(mut file: &File, plan: &Plan) -> io::Result<()> {
     let lb = block_size(plan)?;
     let sectors = plan.image.size.0 / plan.image.sector_size.0;
     write_protective_mbr(file, sectors)?;
@@ -40,11 +40,11 @@ pub fn write_table(file: &mut File, plan: &Plan) -> io::Result<()> {
             name: p.label.clone(),
         };
         for header in [&primary, &backup] {
-            entry.write_to_device(file, index as u64, header.part_start, lb, header.part_size)?;
+            entry.write_to_device(&mut file, index as u64, header.part_start, lb, header.part_size)?;
         }
     }
-    primary.write_primary(file, lb).map_err(io_error)?;
-    backup.write_backup(file, lb).map_err(io_error)?;
+    primary.write_primary(&mut file, lb).map_err(io_error)?;
+    backup.write_backup(&mut file, lb).map_err(io_error)?;
     file.flush()
 }
 
@@ -63,7 +63,7 @@ fn build_header(plan: &Plan, lb: LogicalBlockSize, sectors: u64) -> io::Result<H
 
 /// The protective MBR (UEFI 2.10 §5.2.3): one 0xEE record from LBA 1 over
 /// the whole disk, capped at 0xFFFFFFFF sectors.
-fn write_protective_mbr(file: &mut File, sectors: u64) -> io::Result<()> {
+fn write_protective_mbr(mut file: &File, sectors: u64) -> io::Result<()> {
     let covered = u32::try_from(sectors.saturating_sub(1)).unwrap_or(u32::MAX);
     let mbr = ProtectiveMBR::with_lb_size(covered);
     file.seek(SeekFrom::Start(0))?;

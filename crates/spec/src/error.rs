@@ -111,6 +111,8 @@ pub enum ProblemKind {
     PaddingMinAboveMax { partition: String, min: Bytes, max: Bytes },
     #[error("SplitName={value:?} uses {specifier}; nix-repart resolves only %t (type name), %T (type UUID) and %%")]
     SplitSpecifier { value: String, specifier: String },
+    #[error("{value:?} is not a compression nix-repart knows (gzip, xz, zstd, lz4)")]
+    UnknownCompression { value: String },
     #[error("{value:?} is not off, best, guess or a boolean")]
     NotAMinimize { value: String },
     #[error("CopyFiles={value:?} has more than one ':'; write SOURCE or SOURCE:TARGET")]

@@ -90,6 +90,10 @@ pub struct Partition {
     /// `contents` entries, then `CopyFiles=` lines, in that order.
     pub contents: Vec<Content>,
     pub minimize: Minimize,
+    /// `Compression=` (`gzip`, `xz`, `zstd`, `lz4`) for compressed filesystems.
+    pub compression: Option<String>,
+    /// `CompressionLevel=`.
+    pub compression_level: Option<u32>,
     /// `MakeDirectories=`: absolute paths inside the filesystem.
     pub make_directories: Vec<String>,
     /// `ExcludeFiles=`: source paths (and everything below them) not copied.

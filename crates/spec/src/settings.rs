@@ -14,15 +14,13 @@ use crate::validate::{existing_path, parse_uuid, Checker};
 use crate::values::{parse_bool, parse_size, Bytes};
 
 /// The file systems nix-repart can write.
-pub const IMPLEMENTED_FORMATS: &[&str] = &["vfat"];
+pub const IMPLEMENTED_FORMATS: &[&str] = &["vfat", "squashfs"];
 
 /// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
 const NOT_IMPLEMENTED: &[&str] = &[
     "MakeSymlinks",
     "Subvolumes",
     "DefaultSubvolume",
-    "Compression",
-    "CompressionLevel",
     "Verity",
     "VerityMatchKey",
     "VerityDataBlockSizeBytes",
@@ -120,6 +118,8 @@ fn empty_partition(id: &str) -> Partition {
         format: None,
         split_name: None,
         minimize: Minimize::Off,
+        compression: None,
+        compression_level: None,
         make_directories: Vec::new(),
         exclude_files: Vec::new(),
         exclude_files_target: Vec::new(),
@@ -175,6 +175,8 @@ fn is_known_key(key: &str) -> bool {
         "MakeDirectories",
         "ExcludeFiles",
         "ExcludeFilesTarget",
+        "Compression",
+        "CompressionLevel",
     ];
     IMPLEMENTED.contains(&key) || NOT_IMPLEMENTED.contains(&key)
 }
@@ -212,6 +214,12 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
         "Format" => p.format = check_format(c, here, value),
         "SplitName" => p.split_name = check_split_name(c, here, value),
+        "Compression" => p.compression = check_compression(c, here, value),
+        "CompressionLevel" => {
+            let max = u64::from(u32::MAX);
+            let parse = |v: &str| v.parse::<u32>().ok();
+            p.compression_level = parse_or(c, here, value, parse, |v| ProblemKind::NotANumber { value: v, max });
+        }
         "Minimize" => {
             let minimize = parse_or(c, here, value, parse_minimize, |v| ProblemKind::NotAMinimize { value: v });
             p.minimize = minimize.unwrap_or_default();
@@ -299,6 +307,16 @@ fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String>
         return None;
     }
     Some(value.to_string())
+}
+
+/// `Compression=`: the algorithms squashfs (and erofs) know.
+fn check_compression(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
+    const KNOWN: [&str; 4] = ["gzip", "xz", "zstd", "lz4"];
+    if KNOWN.contains(&value) {
+        return Some(value.to_string());
+    }
+    c.problem(&here.pointer, ProblemKind::UnknownCompression { value: value.to_string() });
+    None
 }
 
 fn check_format(c: &mut Checker, here: &Here, value: &str) -> Option<String> {

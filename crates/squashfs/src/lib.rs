@@ -1,0 +1,96 @@
+//! The squashfs writer of nix-repart: a partition's tree written with
+//! backhand straight into its region of the image (or only measured), with
+//! every block compressed ahead on all worker threads ([`pipeline`]).
+//!
+//! Deterministic: uid and gid 0 everywhere, modes from the sources, every
+//! mtime (the root directory's too, see [`seed`]) the build's
+//! `SOURCE_DATE_EPOCH`, files in path order, duplicate files stored once
+//! whether or not they are hard links.
+
+mod config;
+mod error;
+pub mod pipeline;
+mod region;
+mod seed;
+
+use std::fs::File;
+use std::io::Cursor;
+use std::path::PathBuf;
+
+use backhand::kind::Kind;
+use backhand::{FilesystemReader, FilesystemWriter, NodeHeader};
+use nix_repart_tree::{Directory, Node};
+
+pub use config::{Algorithm, Config, DEFAULT_BLOCK_SIZE};
+pub use error::SquashfsError;
+use region::Region;
+
+/// Where the filesystem goes.
+pub enum Target<'f> {
+    /// `limit` bytes of `file` from `offset`.
+    Region { file: &'f File, offset: u64, limit: u64 },
+    /// Nowhere: only its size is wanted.
+    Measure,
+}
+
+/// Writes `tree` and returns the filesystem's size (a multiple of 4 KiB).
+/// With a region smaller than that, the caller must treat the write as
+/// failed: nothing past the region was written.
+pub fn write(tree: &Directory, config: &Config, mtime: u32, jobs: usize, target: Target) -> Result<u64, SquashfsError> {
+    let seed = seed::root_image(NodeHeader::new(tree.mode as u16, 0, 0, mtime))?;
+    let reader = FilesystemReader::from_reader(Cursor::new(seed)).map_err(SquashfsError::Backhand)?;
+    let mut writer = FilesystemWriter::from_fs_reader(&reader).map_err(SquashfsError::Backhand)?;
+    writer.set_kind(Kind::new_v4(&pipeline::PIPELINED));
+    let (compressor, emit_options) = config.backhand()?;
+    writer.set_compressor(compressor);
+    writer.set_emit_compression_options(emit_options);
+    writer.set_block_size(config.block_size);
+    writer.set_time(mtime);
+    writer.set_no_duplicate_files(true);
+    let mut files = Vec::new();
+    add_nodes(&mut writer, tree, &PathBuf::from("/"), mtime, &mut files)?;
+
+    let pipeline = pipeline::pipeline(4 * jobs.max(1) + 4);
+    let producer = {
+        let pipeline = std::sync::Arc::clone(&pipeline);
+        let block_size = config.block_size;
+        std::thread::spawn(move || pipeline::produce(&pipeline, &files, compressor, block_size))
+    };
+    let mut region = match target {
+        Target::Region { file, offset, limit } => Region::new(file, offset, limit),
+        Target::Measure => Region::counting(),
+    };
+    let written = pipeline::with_pipeline(pipeline, || writer.write(&mut region));
+    let _ = producer.join();
+    let (_, size) = written.map_err(SquashfsError::Backhand)?;
+    region.clear_after(size).map_err(SquashfsError::Write)?;
+    Ok(size)
+}
+
+/// Adds every node below `dir`, in path order, and collects the files'
+/// sources in the order backhand will read them.
+fn add_nodes(
+    writer: &mut FilesystemWriter,
+    dir: &Directory,
+    path: &std::path::Path,
+    mtime: u32,
+    files: &mut Vec<PathBuf>,
+) -> Result<(), SquashfsError> {
+    for (name, node) in &dir.entries {
+        let child = path.join(name);
+        let header = |mode: u32| NodeHeader::new((mode & 0o7777) as u16, 0, 0, mtime);
+        let added = match node {
+            Node::Directory(sub) => writer.push_dir(&child, header(sub.mode)),
+            Node::File(file) => {
+                files.push(file.source.clone());
+                writer.push_file_from_path(file.source.clone(), &child, header(file.mode))
+            }
+            Node::Symlink(link) => writer.push_symlink(PathBuf::from(&link.target), &child, header(0o777)),
+        };
+        added.map_err(|_| SquashfsError::BadPath { path: child.clone() })?;
+        if let Node::Directory(sub) = node {
+            add_nodes(writer, sub, &child, mtime, files)?;
+        }
+    }
+    Ok(())
+}
