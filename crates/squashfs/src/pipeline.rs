@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -161,10 +162,22 @@ fn read_full(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
 /// The pipeline backhand's compressor calls into, while a write runs.
 static ACTIVE: Mutex<Option<Arc<Pipeline>>> = Mutex::new(None);
 
+/// Blocks of the last write taken from the pipeline, and compressed inline.
+static HITS: AtomicU64 = AtomicU64::new(0);
+static MISSES: AtomicU64 = AtomicU64::new(0);
+
+/// `(blocks compressed ahead, blocks compressed inline)` of the last write:
+/// data blocks should all be ahead, metadata blocks are inline.
+pub fn last_write_stats() -> (u64, u64) {
+    (HITS.load(Ordering::Relaxed), MISSES.load(Ordering::Relaxed))
+}
+
 /// Runs `write` with `pipeline` active. One squashfs write at a time.
 pub fn with_pipeline<T>(pipeline: Arc<Pipeline>, write: impl FnOnce() -> T) -> T {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    HITS.store(0, Ordering::Relaxed);
+    MISSES.store(0, Ordering::Relaxed);
     *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&pipeline));
     let result = write();
     *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -196,8 +209,10 @@ impl CompressionAction for PipelinedCompressor {
     fn compress(&self, bytes: &[u8], fc: FilesystemCompressor, block_size: u32) -> Result<Vec<u8>, BackhandError> {
         let active = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(result) = active.and_then(|p| p.take(bytes)) {
+            HITS.fetch_add(1, Ordering::Relaxed);
             return result;
         }
+        MISSES.fetch_add(1, Ordering::Relaxed);
         DefaultCompressor.compress(bytes, fc, block_size)
     }
 
