@@ -74,49 +74,50 @@ fn partition(out: &Path, work: &Path) -> PathBuf {
     part
 }
 
+const DATE: &str = "2023-11-14 22:13";
+
+/// One `unsquashfs -lln` line for a file or symlink.
+fn entry_line(mode: &str, size: u64, path: &Path, link: Option<String>) -> String {
+    let target = link.map(|l| format!(" -> {l}")).unwrap_or_default();
+    format!("{mode} 0/0 {size} {DATE} {}{target}", path.display())
+}
+
+/// Records `src` (a file, symlink or directory tree) at `dst`; directories
+/// as `dir <mode>`, turned into lines at the end.
+fn walk_source(src: &Path, dst: &Path, out: &mut BTreeMap<PathBuf, String>) {
+    let meta = fs::symlink_metadata(src).expect("meta");
+    let mode = meta.permissions().mode();
+    if meta.file_type().is_symlink() {
+        let target = fs::read_link(src).expect("readlink").display().to_string();
+        out.insert(dst.to_path_buf(), entry_line("lrwxrwxrwx", target.len() as u64, dst, Some(target)));
+    } else if meta.is_dir() {
+        out.insert(dst.to_path_buf(), format!("dir {mode:o}"));
+        for entry in fs::read_dir(src).expect("ls") {
+            let entry = entry.expect("entry");
+            walk_source(&entry.path(), &dst.join(entry.file_name()), out);
+        }
+    } else {
+        out.insert(dst.to_path_buf(), entry_line(&mode_string(mode, '-'), meta.len(), dst, None));
+    }
+}
+
 /// What `unsquashfs -lln` should print for the source tree.
 fn expected_listing(paths: &[PathBuf], prefix: &str) -> Vec<String> {
     let mut entries: BTreeMap<PathBuf, String> = BTreeMap::new();
     let root = PathBuf::from("squashfs-root");
-    let date = "2023-11-14 22:13";
-    let line = |mode: &str, size: u64, path: &Path, link: Option<String>| {
-        let target = link.map(|l| format!(" -> {l}")).unwrap_or_default();
-        format!("{mode} 0/0 {size} {date} {}{target}", path.display())
-    };
     let mut prefix_dirs = PathBuf::new();
     for part in Path::new(prefix).components().skip(1) {
         prefix_dirs.push(part);
-        entries.insert(root.join(&prefix_dirs), String::from("dir"));
-    }
-    fn walk(
-        src: &Path,
-        dst: &Path,
-        out: &mut BTreeMap<PathBuf, String>,
-        line: &dyn Fn(&str, u64, &Path, Option<String>) -> String,
-    ) {
-        let meta = fs::symlink_metadata(src).expect("meta");
-        let mode = meta.permissions().mode();
-        if meta.file_type().is_symlink() {
-            let target = fs::read_link(src).expect("readlink").display().to_string();
-            out.insert(dst.to_path_buf(), line("lrwxrwxrwx", target.len() as u64, dst, Some(target)));
-        } else if meta.is_dir() {
-            out.insert(dst.to_path_buf(), format!("dir {mode:o}"));
-            for entry in fs::read_dir(src).expect("ls") {
-                let entry = entry.expect("entry");
-                walk(&entry.path(), &dst.join(entry.file_name()), out, line);
-            }
-        } else {
-            out.insert(dst.to_path_buf(), line(&mode_string(mode, '-'), meta.len(), dst, None));
-        }
+        entries.insert(root.join(&prefix_dirs), String::from("dir 755"));
     }
     for p in paths {
         let name = p.file_name().expect("name");
-        walk(p, &root.join(prefix.trim_start_matches('/')).join(name), &mut entries, &line);
+        walk_source(p, &root.join(prefix.trim_start_matches('/')).join(name), &mut entries);
     }
     entries.insert(root.clone(), String::from("dir 755"));
     entries
         .into_iter()
-        .map(|(path, kind)| if kind.starts_with("dir") { dir_line(&path, &kind, date) } else { kind })
+        .map(|(path, kind)| if kind.starts_with("dir") { dir_line(&path, &kind) } else { kind })
         .collect()
 }
 
@@ -139,9 +140,9 @@ fn mode_string(mode: u32, kind: char) -> String {
 }
 
 /// Directory sizes are squashfs-internal; only mode, owner and time are compared.
-fn dir_line(path: &Path, kind: &str, date: &str) -> String {
+fn dir_line(path: &Path, kind: &str) -> String {
     let mode = u32::from_str_radix(kind.trim_start_matches("dir").trim(), 8).unwrap_or(0o755);
-    format!("{} 0/0 * {date} {}", mode_string(mode, 'd'), path.display())
+    format!("{} 0/0 * {DATE} {}", mode_string(mode, 'd'), path.display())
 }
 
 /// `unsquashfs -lln`, with directory sizes replaced by `*`.
