@@ -279,3 +279,26 @@ fn bad_squashfs_settings_are_input_errors() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains(r#"mkfsOptions.squashfs: "-nopad" is not an option"#));
 }
+
+#[test]
+fn make_directories_and_exclusions() {
+    if !require_tool("unsquashfs") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths = make_store(&dir.path().join("nix/store"), false);
+    let config = format!(
+        r#", "MakeDirectories": "/nix/var/nix /etc", "ExcludeFiles": "{}/share/doc", "ExcludeFilesTarget": "/{}/bin/alias""#,
+        paths[0].display(),
+        paths[1].file_name().expect("name").to_string_lossy()
+    );
+    let out = dir.path().join("out");
+    build_at(&spec(dir.path(), &paths, "/", &config, ""), &out, EPOCH, &[]);
+    let lines = listing(&partition(&out, dir.path()));
+    let has = |suffix: &str| lines.iter().any(|l| l.ends_with(suffix));
+    let (first, second) = (paths[0].file_name().expect("a"), paths[1].file_name().expect("b"));
+    assert!(has("squashfs-root/nix/var/nix") && has("squashfs-root/etc"), "{lines:?}");
+    assert!(!has(&format!("{}/share/doc", first.to_string_lossy())), "ExcludeFiles= kept the directory");
+    assert!(has(&format!("{}/share/doc", second.to_string_lossy())), "only the first store path's doc is excluded");
+    assert!(!lines.iter().any(|l| l.contains(&format!("{}/bin/alias", second.to_string_lossy()))), "ExcludeFilesTarget=");
+}
