@@ -300,5 +300,8 @@ fn make_directories_and_exclusions() {
     assert!(has("squashfs-root/nix/var/nix") && has("squashfs-root/etc"), "{lines:?}");
     assert!(!has(&format!("{}/share/doc", first.to_string_lossy())), "ExcludeFiles= kept the directory");
     assert!(has(&format!("{}/share/doc", second.to_string_lossy())), "only the first store path's doc is excluded");
-    assert!(!lines.iter().any(|l| l.contains(&format!("{}/bin/alias", second.to_string_lossy()))), "ExcludeFilesTarget=");
+    assert!(
+        !lines.iter().any(|l| l.contains(&format!("{}/bin/alias", second.to_string_lossy()))),
+        "ExcludeFilesTarget="
+    );
 }
