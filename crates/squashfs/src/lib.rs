@@ -3,7 +3,7 @@
 //! every block compressed ahead on all worker threads ([`pipeline`]).
 //!
 //! Deterministic: uid and gid 0 everywhere, modes from the sources, every
-//! mtime (the root directory's too, see [`seed`]) the build's
+//! mtime (the root directory's too, see `seed.rs`) the build's
 //! `SOURCE_DATE_EPOCH`, files in path order, duplicate files stored once
 //! whether or not they are hard links.
 
