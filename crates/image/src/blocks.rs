@@ -4,7 +4,6 @@
 //! outputs (a fresh file reads as zeros there anyway).
 
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -28,7 +27,7 @@ pub fn copy_blocks(
     let mut buffer = vec![0u8; CHUNK];
     let mut copied = 0u64;
     loop {
-        let n = read_full(&mut input, &mut buffer).map_err(source_error)?;
+        let n = nix_repart_tree::read_full(&mut input, &mut buffer).map_err(source_error)?;
         if n == 0 {
             break;
         }
@@ -65,18 +64,4 @@ fn write_unless_zero(file: &File, chunk: &[u8], at: u64) -> std::io::Result<()> 
         file.write_all_at(chunk, at)?;
     }
     Ok(())
-}
-
-/// Reads until `buffer` is full or the input ends.
-fn read_full(input: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match input.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }

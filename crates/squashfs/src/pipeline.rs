@@ -19,7 +19,6 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver};
@@ -118,7 +117,7 @@ pub fn produce(pipeline: &Pipeline, files: &[PathBuf], compressor: FilesystemCom
     'files: for path in files {
         let Ok(mut file) = File::open(path) else { break };
         let mut chunk = vec![0u8; bs];
-        let Ok(n) = read_full(&mut file, &mut chunk) else { break };
+        let Ok(n) = nix_repart_tree::read_full(&mut file, &mut chunk) else { break };
         if n == 0 {
             continue;
         }
@@ -136,7 +135,7 @@ pub fn produce(pipeline: &Pipeline, files: &[PathBuf], compressor: FilesystemCom
                 return;
             }
             chunk.resize(bs, 0);
-            match read_full(&mut file, &mut chunk) {
+            match nix_repart_tree::read_full(&mut file, &mut chunk) {
                 Ok(n) => len = n,
                 Err(_) => break 'files,
             }
@@ -144,19 +143,6 @@ pub fn produce(pipeline: &Pipeline, files: &[PathBuf], compressor: FilesystemCom
     }
     pipeline.push(fragment, compressor, block_size);
     pipeline.finish();
-}
-
-fn read_full(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
 }
 
 /// The pipeline backhand's compressor calls into, while a write runs.

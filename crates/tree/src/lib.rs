@@ -122,6 +122,21 @@ pub fn build(partition: &Partition, symlinks: Symlinks) -> Result<Directory, Tre
     Ok(root)
 }
 
+/// Reads from a source until `buffer` is full or the source ends; the
+/// filesystem writers read files in whole blocks with it.
+pub fn read_full(input: &mut impl std::io::Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match input.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// `prefix/name`, with `/` as a prefix giving `/name`.
 pub fn join_target(prefix: &str, name: &str) -> String {
     format!("{}/{name}", prefix.trim_end_matches('/'))
