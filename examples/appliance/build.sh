@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds a bootable appliance image with nix-repart from Debian's parts:
+# an ESP (vfat, label "boot") with systemd-boot as EFI/BOOT/BOOTX64.EFI, a
+# loader entry, the Debian kernel and an initrd made here from
+# busybox-static; and a read-only squashfs partition labelled "nix-store"
+# that holds a marker file. The initrd finds that partition by label, checks
+# the marker against the kernel command line and powers off.
+#
+#   examples/appliance/build.sh OUTDIR [MARKER [STORE_MARKER]]
+#
+# MARKER goes on the kernel command line; STORE_MARKER (default: MARKER)
+# into the partition. NIX_REPART names the binary (default: nix-repart on
+# PATH). Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=$1
+marker=${2:-appliance-ok}
+store_marker=${3:-$marker}
+nix_repart=${NIX_REPART:-nix-repart}
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
+version=${kernel#/boot/vmlinuz-}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The initrd: busybox, the init script, and the modules to find and mount
+# a squashfs partition on a virtio disk (in load order).
+mkdir -p "$work/initrd/bin" "$work/initrd/lib/modules"
+cp /bin/busybox "$work/initrd/bin/busybox"
+cp "$here/init" "$work/initrd/init"
+chmod 755 "$work/initrd/init"
+i=0
+modules=$(for m in virtio_pci virtio_blk squashfs; do modprobe --show-depends -S "$version" "$m"; done)
+for ko in $(echo "$modules" | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
+  cp "$ko" "$work/initrd/lib/modules/$(printf '%02d' $i)-$(basename "$ko")"
+  i=$((i + 1))
+done
+(cd "$work/initrd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -n -9) > "$work/initrd.img"
+
+# The ESP and the store partition's contents.
+mkdir -p "$work/esp/loader/entries" "$work/store"
+printf 'timeout 0\ndefault appliance.conf\n' > "$work/esp/loader/loader.conf"
+printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s\n' \
+  "$marker" > "$work/esp/loader/entries/appliance.conf"
+cp "$kernel" "$work/esp/vmlinuz"
+cp "$work/initrd.img" "$work/esp/initrd"
+printf '%s' "$store_marker" > "$work/store/marker"
+sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" "$here/spec.json.in" > "$work/spec.json"
+"$nix_repart" build "$work/spec.json" -o "$out"
