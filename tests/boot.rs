@@ -1,0 +1,227 @@
+//! Boot tests: the appliance image from `examples/appliance` must boot
+//! under UEFI firmware (QEMU q35 + OVMF, TCG) to the line its initrd prints
+//! after mounting the squashfs store partition by label; broken images
+//! must fail, for the right reason; and after systemd-repart grows the
+//! image at "first boot" (home and var added, as the appliance's initrd
+//! would), it must verify and boot again with all four partitions.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+const OK: &str = "NIX-REPART-BOOT-OK: ";
+const FAIL: &str = "NIX-REPART-BOOT-FAIL: ";
+/// Whether OVMF said the virtio disk holds nothing it can boot:
+/// `BdsDxe: failed to load Boot0002 "UEFI Misc Device" from ...: Not Found`.
+fn not_bootable(log: &str) -> bool {
+    log.lines().any(|l| l.contains("failed to load") && l.contains("\"UEFI Misc Device\"") && l.contains("Not Found"))
+}
+
+fn tools_present() -> bool {
+    let files = [OVMF_CODE, OVMF_VARS, "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/bin/busybox"];
+    for file in files {
+        if !Path::new(file).exists() {
+            assert!(!in_ci(), "{file} is missing; .ci/run installs it");
+            eprintln!("SKIPPED: {file} is missing");
+            return false;
+        }
+    }
+    ["qemu-system-x86_64", "cpio", "systemd-repart", "sgdisk", "sfdisk", "losetup"].iter().all(|t| require_tool(t))
+}
+
+fn build_appliance(dir: &Path, marker: &str, store_marker: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/appliance/build.sh");
+    let out = dir.join("appliance");
+    run_ok(Command::new("bash").arg(script).arg(&out).arg(marker).arg(store_marker).env("NIX_REPART", bin()));
+    out.join("appliance.raw")
+}
+
+/// Boots `image` (read-only: a snapshot) and returns the serial log once
+/// one of the initrd's lines or OVMF's "not bootable" line appears, or
+/// after the time limit.
+fn boot(image: &Path, work: &Path) -> String {
+    let vars = work.join("vars.fd");
+    fs::copy(OVMF_VARS, &vars).expect("copy OVMF vars");
+    let log = work.join("serial.log");
+    let _ = fs::remove_file(&log);
+    let mut qemu = Command::new("qemu-system-x86_64")
+        .args(["-machine", "q35", "-m", "512", "-accel", "tcg", "-display", "none", "-monitor", "none"])
+        .args(["-nic", "none", "-no-reboot"])
+        .arg("-drive")
+        .arg(format!("if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"))
+        .arg("-drive")
+        .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()))
+        .arg("-drive")
+        .arg(format!("file={},if=virtio,format=raw,snapshot=on", image.display()))
+        .arg("-serial")
+        .arg(format!("file:{}", log.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start qemu");
+    let started = Instant::now();
+    let text = loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let text = String::from_utf8_lossy(&fs::read(&log).unwrap_or_default()).into_owned();
+        let done = text.contains(OK) || text.contains(FAIL) || not_bootable(&text);
+        if done || started.elapsed() > Duration::from_secs(240) || qemu.try_wait().ok().flatten().is_some() {
+            break text;
+        }
+    };
+    let _ = qemu.kill();
+    let _ = qemu.wait();
+    // Let the last line finish before reading it once more.
+    let tail = String::from_utf8_lossy(&fs::read(&log).unwrap_or_default()).into_owned();
+    if tail.len() > text.len() {
+        tail
+    } else {
+        text
+    }
+}
+
+fn result_line(log: &str) -> String {
+    log.lines().find(|l| l.contains(OK) || l.contains(FAIL)).unwrap_or("").trim().to_string()
+}
+
+/// The partitions of an image, from sfdisk's JSON: (start, size) in bytes.
+fn table(image: &Path) -> Vec<(String, u64, u64)> {
+    let out = run_ok(Command::new("sfdisk").arg("--json").arg(image));
+    let json: serde_json::Value = serde_json::from_str(&out).expect("sfdisk json");
+    json["partitiontable"]["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .map(|p| {
+            let name = p["name"].as_str().unwrap_or("").to_string();
+            (name, p["start"].as_u64().expect("start") * 512, p["size"].as_u64().expect("size") * 512)
+        })
+        .collect()
+}
+
+fn region(image: &Path, offset: u64, size: u64) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = fs::File::open(image).expect("open");
+    f.seek(SeekFrom::Start(offset)).expect("seek");
+    let mut buf = vec![0u8; size as usize];
+    f.read_exact(&mut buf).expect("read");
+    buf
+}
+
+/// systemd-repart adds home (Weight=2000) and var (Weight=1000), both
+/// ext4, as the appliance's initrd does at first boot. Returns how the
+/// filesystems were made.
+fn grow(image: &Path, work: &Path) -> &'static str {
+    let definitions = work.join("grow.d");
+    fs::create_dir_all(&definitions).expect("mkdir");
+    let define = |format: bool| {
+        let fs_line = if format { "Format=ext4\n" } else { "" };
+        fs::write(definitions.join("30-home.conf"), format!("[Partition]\nType=home\nWeight=2000\n{fs_line}"))
+            .expect("w");
+        fs::write(definitions.join("40-var.conf"), format!("[Partition]\nType=var\nWeight=1000\n{fs_line}"))
+            .expect("w");
+    };
+    define(true);
+    let file = fs::OpenOptions::new().write(true).open(image).expect("open");
+    file.set_len(file.metadata().expect("meta").len() + (2 << 30)).expect("grow file");
+    drop(file);
+    let repart = |definitions: &Path| {
+        run(Command::new("systemd-repart")
+            .args(["--dry-run=no", "--no-pager", "--json=off"])
+            .arg(format!("--definitions={}", definitions.display()))
+            .arg(image))
+    };
+    if repart(&definitions).status.success() {
+        return "systemd-repart formatted home and var (through loop devices)";
+    }
+    // No loop devices: create the partitions, then format them in place.
+    define(false);
+    run_ok(
+        &mut Command::new("systemd-repart")
+            .args(["--dry-run=no", "--no-pager", "--json=off"])
+            .arg(format!("--definitions={}", definitions.display()))
+            .arg(image),
+    );
+    for (name, start, size) in table(image).into_iter().skip(2) {
+        run_ok(
+            Command::new("mkfs.ext4")
+                .args(["-q", "-F", "-L", &name, "-E"])
+                .arg(format!("offset={start}"))
+                .arg(image)
+                .arg(format!("{}k", size / 1024)),
+        );
+    }
+    "systemd-repart created home and var; mkfs.ext4 -E offset= formatted them"
+}
+
+#[test]
+fn appliance_boots_then_grows_and_boots_again() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = build_appliance(dir.path(), "appliance-ok", "appliance-ok");
+    let log = boot(&image, dir.path());
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-OK: appliance-ok partitions=2 labels=boot,nix-store,",
+        "serial log:\n{log}"
+    );
+
+    let grown = dir.path().join("grown.raw");
+    fs::copy(&image, &grown).expect("copy");
+    let before = table(&grown);
+    let how = grow(&grown, dir.path());
+    eprintln!("grow: {how}");
+    let after = table(&grown);
+    assert_eq!(after.len(), 4, "{after:?}");
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(old, new, "existing partitions keep their place");
+        assert!(region(&image, old.1, old.2) == region(&grown, new.1, new.2), "{} changed", old.0);
+    }
+    let (home, var) = (&after[2], &after[3]);
+    assert_eq!((home.0.as_str(), var.0.as_str()), ("home", "var"));
+    let grain = 4096;
+    assert!(home.2.abs_diff(2 * var.2) <= 2 * grain, "home {} and var {} are not 2:1", home.2, var.2);
+    for (name, start, _) in [home, var] {
+        let magic = region(&grown, start + 1080, 2);
+        assert_eq!(magic, [0x53, 0xEF], "{name} has no ext4 superblock");
+    }
+    assert_sgdisk_clean(&grown.to_string_lossy());
+    let log = boot(&grown, dir.path());
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-OK: appliance-ok partitions=4 labels=boot,nix-store,home,var,",
+        "serial log:\n{log}"
+    );
+}
+
+#[test]
+fn broken_images_do_not_boot() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The store holds another marker than the kernel command line expects.
+    let image = build_appliance(dir.path(), "appliance-ok", "something-else");
+    let log = boot(&image, dir.path());
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-FAIL: marker is 'something-else', expected 'appliance-ok'",
+        "serial log:\n{log}"
+    );
+    // A zeroed ESP: the firmware finds nothing to boot on the disk.
+    let image = build_appliance(dir.path(), "appliance-ok", "appliance-ok");
+    let esp = table(&image)[0].clone();
+    let file = fs::OpenOptions::new().write(true).open(&image).expect("open");
+    std::os::unix::fs::FileExt::write_all_at(&file, &vec![0u8; esp.2 as usize], esp.1).expect("zero the ESP");
+    let log = boot(&image, dir.path());
+    assert!(not_bootable(&log), "OVMF did not report the disk as unbootable:\n{log}");
+    assert!(!log.contains(OK) && !log.contains(FAIL), "something booted:\n{log}");
+}
