@@ -142,12 +142,8 @@ fn grow(image: &Path, work: &Path) -> &'static str {
     }
     // No loop devices: create the partitions, then format them in place.
     define(false);
-    run_ok(
-        &mut Command::new("systemd-repart")
-            .args(["--dry-run=no", "--no-pager", "--json=off"])
-            .arg(format!("--definitions={}", definitions.display()))
-            .arg(image),
-    );
+    let created = repart(&definitions);
+    assert!(created.status.success(), "systemd-repart: {}", String::from_utf8_lossy(&created.stderr));
     for (name, start, size) in table(image).into_iter().skip(2) {
         run_ok(
             Command::new("mkfs.ext4")
