@@ -305,3 +305,18 @@ fn make_directories_and_exclusions() {
         "ExcludeFilesTarget="
     );
 }
+
+#[test]
+fn plan_measures_squashfs_without_writing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths = make_store(&dir.path().join("nix/store"), false);
+    let spec = spec(dir.path(), &paths, "/", "", "");
+    let before: Vec<_> = fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+    let plan = run_ok(Command::new(bin()).arg("plan").arg(&spec).env("SOURCE_DATE_EPOCH", EPOCH.to_string()));
+    let after: Vec<_> = fs::read_dir(dir.path()).expect("ls").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(before, after, "plan wrote files");
+    let plan: serde_json::Value = serde_json::from_str(&plan).expect("plan json");
+    let out = dir.path().join("out");
+    build_at(&spec, &out, EPOCH, &[]);
+    assert_eq!(plan["partitions"][0]["size"].as_u64(), Some(partitions(&out)[0].1), "plan and build agree");
+}
