@@ -118,6 +118,9 @@ fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Fai
     let options = build_options(jobs)?;
     let spec = nix_repart_spec::load_spec(spec_path)?;
     let (plan, written) = nix_repart_image::build_image(&spec, output, &options)?;
+    for warning in &plan.warnings {
+        eprintln!("warning: {warning}");
+    }
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
     Ok(())
 }

@@ -47,6 +47,9 @@ impl ContentSizes {
 pub struct Plan {
     pub image: ImagePlan,
     pub partitions: Vec<PartitionPlan>,
+    /// Layouts that are valid but that some machines will not boot.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -145,7 +148,26 @@ pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
         last_usable_lba: geometry.last_usable,
         partition_entries: PARTITION_ENTRIES,
     };
-    Ok(Plan { image, partitions })
+    let warnings = boot_warnings(&image, &partitions);
+    Ok(Plan { image, partitions, warnings })
+}
+
+/// OVMF (EDK II) refuses FAT ESPs on 4096-byte sectors smaller than
+/// 260 MiB (`../shared/reference/systemd-repart-facts.md`).
+const MIN_ESP_4K: Bytes = Bytes(260 << 20);
+
+fn boot_warnings(image: &ImagePlan, partitions: &[PartitionPlan]) -> Vec<String> {
+    partitions
+        .iter()
+        .filter(|p| image.sector_size.0 == 4096 && p.type_name == "esp" && p.size < MIN_ESP_4K)
+        .map(|p| {
+            format!(
+                "partition {}: an ESP on 4096-byte sectors smaller than 260 MiB is refused by OVMF firmware; \
+                 set SizeMinBytes=260M to boot there",
+                p.id
+            )
+        })
+        .collect()
 }
 
 /// systemd-repart's `partition_min_size()` and `partition_max_size()` for a

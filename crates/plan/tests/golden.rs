@@ -33,3 +33,21 @@ fn plans_match_golden_files() {
     }
     assert!(checked >= 2, "only {checked} golden files");
 }
+
+#[test]
+fn small_esp_on_4096_byte_sectors_is_warned_about() {
+    let spec = |size: &str| {
+        nix_repart_spec::parse_spec(&format!(
+            r#"{{"version": 1, "name": "w", "sectorSize": 4096, "partitions": [
+                {{"id": "10-esp", "repartConfig": {{"Type": "esp", "SizeMinBytes": "{size}"}}}}]}}"#
+        ))
+        .expect("valid")
+    };
+    let small = plan(&spec("100M"), &ContentSizes::default()).expect("plans");
+    assert_eq!(
+        small.warnings,
+        ["partition 10-esp: an ESP on 4096-byte sectors smaller than 260 MiB is refused by OVMF firmware; set SizeMinBytes=260M to boot there"]
+    );
+    let large = plan(&spec("260M"), &ContentSizes::default()).expect("plans");
+    assert!(large.warnings.is_empty());
+}
