@@ -26,11 +26,6 @@ pub struct Measured {
     pub contents: Vec<Option<Content>>,
 }
 
-/// The grain partitions are sized in (systemd-repart's).
-pub fn grain(spec: &Spec) -> u64 {
-    spec.sector_size.bytes().0.max(4096)
-}
-
 fn tree(p: &Partition, symlinks: Symlinks) -> Result<Directory, ImageError> {
     nix_repart_tree::build(p, symlinks).map_err(|source| ImageError::Tree { partition: p.id.clone(), source })
 }
@@ -47,7 +42,7 @@ pub fn measure(spec: &Spec) -> Result<Measured, ImageError> {
                 let prepared =
                     nix_repart_fat::prepare(&tree(p, Symlinks::Follow)?, fat_label(&labels[i]), spec.sector_size.0)
                         .map_err(fat_error)?;
-                sizes.0[i] = Some(Bytes(prepared.minimal_size(grain(spec)).map_err(fat_error)?));
+                sizes.0[i] = Some(Bytes(prepared.minimal_size(spec.sector_size.grain().0).map_err(fat_error)?));
                 Some(Content::Fat(Box::new(prepared)))
             }
             Some("squashfs") => {
@@ -97,7 +92,7 @@ pub fn write_fat(
     timestamp: u64,
 ) -> Result<(), ImageError> {
     let fat_error = |source| ImageError::Fat { partition: planned.id.clone(), source };
-    let (_, geometry) = prepared.fitting_size(planned.size.0, grain(spec)).map_err(fat_error)?;
+    let (_, geometry) = prepared.fitting_size(planned.size.0, spec.sector_size.grain().0).map_err(fat_error)?;
     let fs_uuid = planned.filesystem_uuid.unwrap_or_default();
     let id = fs_uuid.as_bytes();
     let options = WriteOptions {

@@ -4,7 +4,7 @@
 //! 128 bytes, the backup header is the last LBA, and the usable area is
 //! rounded inwards to the grain.
 
-use nix_repart_spec::Bytes;
+use nix_repart_spec::{Bytes, SectorSize};
 use serde::Serialize;
 
 /// A logical block address, in sectors of the image.
@@ -41,8 +41,8 @@ pub struct Geometry {
 impl Geometry {
     /// The geometry of a disk of `total` bytes, or `None` when it is too
     /// small to hold the GPT structures and any usable space.
-    pub fn new(total: Bytes, sector_size: Bytes) -> Option<Geometry> {
-        let grain = Bytes(sector_size.0.max(4096));
+    pub fn new(total: Bytes, sector: SectorSize) -> Option<Geometry> {
+        let (sector_size, grain) = (sector.bytes(), sector.grain());
         let sectors = total.0 / sector_size.0;
         let array_sectors = ENTRY_ARRAY_BYTES.div_ceil(sector_size.0);
         let first_usable = Lba(FIRST_USABLE_BYTE / sector_size.0);
@@ -68,12 +68,12 @@ mod tests {
     #[test]
     fn matches_sfdisk_of_systemd_repart_images() {
         // 75 MiB + 20 KiB image from systemd-repart 252: first-lba 2048, last-lba 153606.
-        let g = Geometry::new(Bytes(78663680), Bytes(512)).expect("fits");
+        let g = Geometry::new(Bytes(78663680), SectorSize(512)).expect("fits");
         assert_eq!((g.first_usable, g.last_usable), (Lba(2048), Lba(153606)));
         assert_eq!((g.start, g.end), (Bytes(1 << 20), Bytes(78663680 - 20480)));
         // 100 MiB on a 4096-byte-sector loop device: first-lba 256, last-lba 25594.
-        let g = Geometry::new(Bytes(100 << 20), Bytes(4096)).expect("fits");
+        let g = Geometry::new(Bytes(100 << 20), SectorSize(4096)).expect("fits");
         assert_eq!((g.first_usable, g.last_usable), (Lba(256), Lba(25594)));
-        assert!(Geometry::new(Bytes(1 << 20), Bytes(512)).is_none());
+        assert!(Geometry::new(Bytes(1 << 20), SectorSize(512)).is_none());
     }
 }

@@ -102,7 +102,7 @@ pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
     if count > PARTITION_ENTRIES {
         return Err(PlanError::TooManyPartitions { count });
     }
-    let grain = Bytes(spec.sector_size.bytes().0.max(4096));
+    let grain = spec.sector_size.grain();
     let demands = spec
         .partitions
         .iter()
@@ -218,7 +218,7 @@ fn disk_geometry(spec: &Spec, demands: &[Demand], grain: Bytes) -> Result<Geomet
         ImageSize::Fixed(size) => size,
     };
     let too_small = || PlanError::ImageTooSmall { given: total, needed };
-    let geometry = Geometry::new(total, spec.sector_size.bytes()).ok_or_else(too_small)?;
+    let geometry = Geometry::new(total, spec.sector_size).ok_or_else(too_small)?;
     if geometry.end - geometry.start < needed_area {
         return Err(too_small());
     }

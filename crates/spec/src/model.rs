@@ -50,6 +50,12 @@ impl SectorSize {
     pub fn bytes(self) -> Bytes {
         Bytes(u64::from(self.0))
     }
+
+    /// What partitions are aligned and sized to: systemd-repart's grain,
+    /// max(4096, sector size).
+    pub fn grain(self) -> Bytes {
+        Bytes(self.bytes().0.max(4096))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
