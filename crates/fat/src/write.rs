@@ -6,9 +6,9 @@
 //! contiguous, so every chain is a run of consecutive clusters.
 
 use std::fs::File;
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 
+use nix_repart_tree::{copy_source, CopyError};
 use rayon::prelude::*;
 
 use crate::geometry::{FatType, Geometry, FAT_COUNT};
@@ -237,7 +237,7 @@ fn directory_bytes(p: &Prepared, index: usize, parent: usize, alloc: &Allocation
 }
 
 /// Copies every file to its clusters, in parallel; each worker holds one
-/// buffer of at most 1 MiB.
+/// buffer of at most 1 MiB ([`copy_source`]).
 fn copy_files(p: &Prepared, image: &File, offset: u64, g: &Geometry, alloc: &Allocation) -> Result<(), FatError> {
     let results: Vec<Result<(), FatError>> = p
         .files
@@ -254,23 +254,9 @@ fn copy_files(p: &Prepared, image: &File, offset: u64, g: &Geometry, alloc: &All
 }
 
 fn copy_one(source: &std::path::Path, size: u64, image: &File, at: u64) -> Result<(), FatError> {
-    let read_error = |e| FatError::Read { path: source.to_path_buf(), source: e };
-    let mut input = File::open(source).map_err(read_error)?;
-    let mut buffer = vec![0u8; size.min(1 << 20) as usize];
-    let mut done = 0u64;
-    loop {
-        let n = input.read(&mut buffer).map_err(read_error)?;
-        if n == 0 {
-            break;
-        }
-        if done + n as u64 > size {
-            return Err(FatError::SourceChanged { path: source.to_path_buf() });
-        }
-        image.write_all_at(&buffer[..n], at + done).map_err(FatError::Write)?;
-        done += n as u64;
-    }
-    if done != size {
-        return Err(FatError::SourceChanged { path: source.to_path_buf() });
-    }
-    Ok(())
+    copy_source(source, size, image, at).map_err(|e| match e {
+        CopyError::Read(e) => FatError::Read { path: source.to_path_buf(), source: e },
+        CopyError::Write(e) => FatError::Write(e),
+        CopyError::Changed => FatError::SourceChanged { path: source.to_path_buf() },
+    })
 }

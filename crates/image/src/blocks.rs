@@ -7,6 +7,8 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use nix_repart_tree::{copy_source, CopyError};
+
 use crate::ImageError;
 
 const CHUNK: usize = 1 << 20;
@@ -20,28 +22,15 @@ pub fn copy_blocks(
     expected: u64,
     partition: &str,
 ) -> Result<(), ImageError> {
-    let source_error =
-        |e| ImageError::CopyBlocksSource { partition: partition.to_string(), path: source.to_path_buf(), source: e };
-    let changed = || ImageError::CopyBlocksChanged { partition: partition.to_string(), path: source.to_path_buf() };
-    let mut input = File::open(source).map_err(source_error)?;
-    let mut buffer = vec![0u8; CHUNK];
-    let mut copied = 0u64;
-    loop {
-        let n = nix_repart_tree::read_full(&mut input, &mut buffer).map_err(source_error)?;
-        if n == 0 {
-            break;
+    copy_source(source, expected, image, offset).map_err(|e| match e {
+        CopyError::Read(e) => {
+            ImageError::CopyBlocksSource { partition: partition.to_string(), path: source.to_path_buf(), source: e }
         }
-        if copied + n as u64 > expected {
-            return Err(changed());
+        CopyError::Write(e) => ImageError::Write { path: image_path.to_path_buf(), source: e },
+        CopyError::Changed => {
+            ImageError::CopyBlocksChanged { partition: partition.to_string(), path: source.to_path_buf() }
         }
-        write_unless_zero(image, &buffer[..n], offset + copied)
-            .map_err(|e| ImageError::Write { path: image_path.to_path_buf(), source: e })?;
-        copied += n as u64;
-    }
-    if copied != expected {
-        return Err(changed());
-    }
-    Ok(())
+    })
 }
 
 /// Copies `len` bytes at `from_offset` of `from` to `to_offset` of `to`,

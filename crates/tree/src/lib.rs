@@ -6,9 +6,11 @@
 //! Directories are read in parallel (rayon); entries are kept in byte
 //! order of their names, so the tree never depends on readdir order, thread
 //! count or hard links (every path is its own file). Only metadata is read
-//! here: file contents are read later by the filesystem writer, from the
-//! recorded source paths. Nothing is ever written.
+//! here: file contents are read later by the filesystem writers, from the
+//! recorded source paths, with [`copy_source`] or [`read_full`]. Nothing is
+//! ever written to a source.
 
+mod copy;
 mod error;
 mod walk;
 
@@ -16,6 +18,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+pub use copy::{copy_source, CopyError};
 pub use error::TreeError;
 use nix_repart_spec::Partition;
 
