@@ -105,15 +105,6 @@ fn table(image: &Path) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
-fn region(image: &Path, offset: u64, size: u64) -> Vec<u8> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut f = fs::File::open(image).expect("open");
-    f.seek(SeekFrom::Start(offset)).expect("seek");
-    let mut buf = vec![0u8; size as usize];
-    f.read_exact(&mut buf).expect("read");
-    buf
-}
-
 /// systemd-repart adds home (Weight=2000) and var (Weight=1000), both
 /// ext4, as the appliance's initrd does at first boot. Returns how the
 /// filesystems were made.
@@ -179,14 +170,14 @@ fn appliance_boots_then_grows_and_boots_again() {
     assert_eq!(after.len(), 4, "{after:?}");
     for (old, new) in before.iter().zip(&after) {
         assert_eq!(old, new, "existing partitions keep their place");
-        assert!(region(&image, old.1, old.2) == region(&grown, new.1, new.2), "{} changed", old.0);
+        assert!(read_region(&image, old.1, old.2) == read_region(&grown, new.1, new.2), "{} changed", old.0);
     }
     let (home, var) = (&after[2], &after[3]);
     assert_eq!((home.0.as_str(), var.0.as_str()), ("home", "var"));
     let grain = 4096;
     assert!(home.2.abs_diff(2 * var.2) <= 2 * grain, "home {} and var {} are not 2:1", home.2, var.2);
     for (name, start, _) in [home, var] {
-        let magic = region(&grown, start + 1080, 2);
+        let magic = read_region(&grown, start + 1080, 2);
         assert_eq!(magic, [0x53, 0xEF], "{name} has no ext4 superblock");
     }
     assert_sgdisk_clean(&grown.to_string_lossy());

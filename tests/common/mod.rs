@@ -117,6 +117,14 @@ pub fn partitions(out: &Path) -> Vec<(u64, u64)> {
         .collect()
 }
 
+/// `size` bytes at `offset` of a file.
+pub fn read_region(path: &Path, offset: u64, size: u64) -> Vec<u8> {
+    use std::os::unix::fs::FileExt;
+    let mut buffer = vec![0u8; size as usize];
+    std::fs::File::open(path).expect("open").read_exact_at(&mut buffer, offset).expect("read");
+    buffer
+}
+
 /// Copies `size` bytes at `offset` of `image` into a new file.
 pub fn extract(image: &Path, offset: u64, size: u64, to: &Path) {
     use std::io::{Read, Seek, SeekFrom};
