@@ -36,6 +36,17 @@ enum Command {
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
     },
+    /// Build inside a Nix derivation: spec, closures and output directory
+    /// come from the structured attributes (see docs/nixos.md).
+    Derivation {
+        /// The attributes file; default $NIX_ATTRS_JSON_FILE, else
+        /// $NIX_BUILD_TOP/.attrs.json.
+        #[arg(long, value_name = "FILE")]
+        attrs: Option<PathBuf>,
+        /// Worker threads; the image is the same for every value.
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+    },
     /// Print the planned layout as JSON; nothing is written.
     Plan { spec: PathBuf },
     /// Show the partition table of an image.
@@ -88,6 +99,7 @@ struct InputError(String);
 pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
         Command::Build { spec, output, jobs } => build(&spec, &output, jobs),
+        Command::Derivation { attrs, jobs } => derivation(attrs, jobs),
         Command::Plan { spec } => {
             let options = build_options(None)?;
             let spec = nix_repart_spec::load_spec(&spec)?;
@@ -117,12 +129,40 @@ fn build_options(jobs: Option<usize>) -> Result<BuildOptions, Failure> {
 fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Failure> {
     let options = build_options(jobs)?;
     let spec = nix_repart_spec::load_spec(spec_path)?;
-    let (plan, written) = nix_repart_image::build_image(&spec, output, &options)?;
+    report_build(nix_repart_image::build_image(&spec, output, &options)?)
+}
+
+fn report_build((plan, written): (nix_repart_plan::Plan, nix_repart_image::Written)) -> Result<(), Failure> {
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
     Ok(())
+}
+
+fn derivation(attrs: Option<PathBuf>, jobs: Option<usize>) -> Result<(), Failure> {
+    let options = build_options(jobs)?;
+    let attrs = match attrs {
+        Some(path) => path,
+        None => attrs_file()?,
+    };
+    let (spec, out) = nix_repart_spec::nix_attrs::load_from_attrs(&attrs)?;
+    report_build(nix_repart_image::build_image(&spec, &out, &options)?)
+}
+
+/// Where Nix put the structured attributes: `$NIX_ATTRS_JSON_FILE` (Nix
+/// >= 2.17 and nixpkgs' stdenv), else `$NIX_BUILD_TOP/.attrs.json`.
+fn attrs_file() -> Result<PathBuf, InputError> {
+    if let Some(file) = std::env::var_os("NIX_ATTRS_JSON_FILE") {
+        return Ok(PathBuf::from(file));
+    }
+    match std::env::var_os("NIX_BUILD_TOP") {
+        Some(top) => Ok(Path::new(&top).join(".attrs.json")),
+        None => Err(InputError(
+            "neither NIX_ATTRS_JSON_FILE nor NIX_BUILD_TOP is set: `derivation` runs as the builder of a Nix derivation with __structuredAttrs = true (or give --attrs FILE)"
+                .to_string(),
+        )),
+    }
 }
 
 /// `SOURCE_DATE_EPOCH`, read once here and passed to every writer.

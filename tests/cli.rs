@@ -209,3 +209,38 @@ fn interrupt_removes_temporary_files() {
     let left: Vec<_> = fs::read_dir(&out).expect("ls").collect();
     assert!(left.is_empty(), "interrupted build left {left:?}");
 }
+
+#[test]
+fn derivation_outside_nix_says_what_it_needs() {
+    let out = common::run(
+        std::process::Command::new(common::bin())
+            .arg("derivation")
+            .env_remove("NIX_ATTRS_JSON_FILE")
+            .env_remove("NIX_BUILD_TOP"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: neither NIX_ATTRS_JSON_FILE nor NIX_BUILD_TOP is set: `derivation` runs as the builder of a Nix derivation with __structuredAttrs = true (or give --attrs FILE)\n"
+    );
+}
+
+#[test]
+fn derivation_reads_attrs_from_nix_build_top() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join(".attrs.json"), r#"{"outputs": {"out": "/nonexistent/out"}}"#).unwrap();
+    let out = common::run(
+        std::process::Command::new(common::bin())
+            .arg("derivation")
+            .env_remove("NIX_ATTRS_JSON_FILE")
+            .env("NIX_BUILD_TOP", tmp.path()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error: {}/.attrs.json: no nixRepartSpec attribute; build the image with nix/lib/image.nix (or pass the spec under that name)\n",
+            tmp.path().display()
+        )
+    );
+}

@@ -51,6 +51,13 @@ pub enum ImageError {
         #[source]
         source: nix_repart_squashfs::SquashfsError,
     },
+    #[error("cannot compress {path} with {algorithm:?}")]
+    Compress {
+        path: PathBuf,
+        algorithm: nix_repart_spec::ImageCompressionAlgorithm,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("planning the layout")]
     Plan(#[source] nix_repart_plan::PlanError),
     #[error("cannot read image {path}")]

@@ -10,6 +10,7 @@
 //! sparse image; copy split files out; rename everything into place.
 
 mod blocks;
+pub mod compress;
 pub mod content;
 mod error;
 pub mod inspect;
@@ -102,9 +103,16 @@ fn build_into(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Pl
             splits.push(write_split(image.file(), planned.offset.0, planned.size.0, &out_dir.join(split_name))?);
         }
     }
+    if let Some(how) = spec.compression {
+        image = compress::compress(&mut image, how, options.jobs)?;
+        for split in &mut splits {
+            *split = compress::compress(split, how, options.jobs)?;
+        }
+    }
     let report_path = out_dir.join(REPORT_FILE);
     let report = write_report(&plan, &report_path)?;
     let split_files = splits.iter().map(|f| f.target().to_path_buf()).collect();
+    let image_path = image.target().to_path_buf();
     let mut files = vec![image, report];
     files.append(&mut splits);
     commit_all(files)?;

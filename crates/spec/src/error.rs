@@ -19,8 +19,23 @@ pub enum SpecError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path}: {problem}")]
+    Attrs { path: PathBuf, problem: AttrsProblem },
     #[error("{0}")]
     Invalid(Problems),
+}
+
+/// What is wrong with a derivation's `.attrs.json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttrsProblem {
+    #[error("not JSON: {message}")]
+    NotJson { message: String },
+    #[error("no outputs.out; is the derivation built with __structuredAttrs = true?")]
+    NoOutput,
+    #[error("no nixRepartSpec attribute; build the image with nix/lib/image.nix (or pass the spec under that name)")]
+    NoSpec,
+    #[error("partition {partition} has both a closure in the spec and the attribute {attribute}; give one of them")]
+    ClosureTwice { partition: String, attribute: String },
 }
 
 /// One or more problems, in the order they were found.
@@ -113,6 +128,10 @@ pub enum ProblemKind {
     SplitSpecifier { value: String, specifier: String },
     #[error("{value:?} is not a compression nix-repart knows (gzip, xz, zstd, lz4)")]
     UnknownCompression { value: String },
+    #[error("{value:?} is not an image compression nix-repart knows (zstd, xz)")]
+    UnknownImageCompression { value: String },
+    #[error("level {level} is outside {min}..={max} for this algorithm")]
+    CompressionLevelRange { level: u64, min: u32, max: u32 },
     #[error("{value:?} is not off, best, guess or a boolean")]
     NotAMinimize { value: String },
     #[error("CopyFiles={value:?} has more than one ':'; write SOURCE or SOURCE:TARGET")]

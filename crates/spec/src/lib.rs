@@ -10,6 +10,7 @@
 pub mod error;
 mod file_settings;
 pub mod model;
+pub mod nix_attrs;
 pub mod raw;
 mod settings;
 pub mod store;
@@ -19,8 +20,10 @@ pub mod values;
 
 use std::path::Path;
 
-pub use error::{Problem, ProblemKind, Problems, SpecError};
-pub use model::{Content, CopyBlocks, ImageSize, Minimize, Partition, SectorSize, Spec};
+pub use error::{AttrsProblem, Problem, ProblemKind, Problems, SpecError};
+pub use model::{
+    Content, CopyBlocks, ImageCompression, ImageCompressionAlgorithm, ImageSize, Minimize, Partition, SectorSize, Spec,
+};
 pub use settings::{IMPLEMENTED_FORMATS, MAX_LABEL_UTF16};
 pub use types::{Architecture, Designator, PartitionType};
 pub use values::Bytes;

@@ -26,6 +26,11 @@ pub struct Spec {
     pub sector_size: SectorSize,
     pub image_size: ImageSize,
     pub split: bool,
+    /// How the finished image (and split files) are compressed, if at all.
+    pub compression: Option<ImageCompression>,
+    /// Extra mkfs arguments per filesystem, one word per element (nixpkgs'
+    /// `"-S 512"` style elements are split on whitespace, as systemd-repart
+    /// splits `SYSTEMD_REPART_MKFS_OPTIONS_<FS>`).
     pub mkfs_options: BTreeMap<String, Vec<String>>,
     /// Sorted by id, the order in which systemd-repart reads `<id>.conf`.
     pub partitions: Vec<Partition>,
@@ -40,6 +45,42 @@ impl Spec {
         }
     }
 }
+
+/// Compression of the finished image: `.raw.zst` or `.raw.xz`, as
+/// nixpkgs' `image.repart.compression` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImageCompression {
+    pub algorithm: ImageCompressionAlgorithm,
+    pub level: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageCompressionAlgorithm {
+    Zstd,
+    Xz,
+}
+
+impl ImageCompressionAlgorithm {
+    /// The file name suffix after `.raw`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            ImageCompressionAlgorithm::Zstd => ".zst",
+            ImageCompressionAlgorithm::Xz => ".xz",
+        }
+    }
+
+    /// The levels the algorithm takes (zstd without `--ultra`, xz presets).
+    pub fn levels(self) -> std::ops::RangeInclusive<u32> {
+        match self {
+            ImageCompressionAlgorithm::Zstd => 1..=19,
+            ImageCompressionAlgorithm::Xz => 0..=9,
+        }
+    }
+}
+
+/// nixpkgs' default `image.repart.compression.level` for both algorithms.
+pub const DEFAULT_IMAGE_COMPRESSION_LEVEL: u32 = 3;
 
 /// The logical sector size of the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -9,8 +9,11 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::{Problem, ProblemKind};
-use crate::model::{Content, ImageSize, Partition, SectorSize, Spec, DEFAULT_SEED, DEFAULT_STORE_PREFIX};
-use crate::raw::{pointer_token, RawClosure, RawPartition, RawSpec};
+use crate::model::{
+    Content, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, SectorSize, Spec,
+    DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
+};
+use crate::raw::{pointer_token, RawClosure, RawCompression, RawPartition, RawSpec};
 use crate::settings::{self, Settings};
 use crate::store::is_store_path;
 use crate::types::Architecture;
@@ -74,12 +77,6 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
     check_unique_ids(c, &partitions);
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
-    if raw.compression.enable == Some(true) {
-        c.problem(
-            "/compression/enable",
-            ProblemKind::SpecFeatureNotImplemented { what: "compression.enable = true (compressed images)" },
-        );
-    }
     Spec {
         name,
         image_version: raw.image_version,
@@ -88,9 +85,45 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         sector_size: check_sector_size(c, raw.sector_size),
         image_size: check_image_size(c, raw.image_size.as_deref()),
         split: raw.split.unwrap_or(false),
-        mkfs_options: raw.mkfs_options,
+        compression: check_image_compression(c, &raw.compression),
+        mkfs_options: raw.mkfs_options.into_iter().map(|(fs, args)| (fs, split_mkfs_words(&args))).collect(),
         partitions,
     }
+}
+
+/// `compression`: only read when enabled, as nixpkgs' module does.
+fn check_image_compression(c: &mut Checker, raw: &RawCompression) -> Option<ImageCompression> {
+    if raw.enable != Some(true) {
+        return None;
+    }
+    let algorithm = match raw.algorithm.as_deref().unwrap_or("zstd") {
+        "zstd" => ImageCompressionAlgorithm::Zstd,
+        "xz" => ImageCompressionAlgorithm::Xz,
+        other => {
+            c.problem("/compression/algorithm", ProblemKind::UnknownImageCompression { value: other.to_string() });
+            return None;
+        }
+    };
+    let level = match raw.level {
+        None => DEFAULT_IMAGE_COMPRESSION_LEVEL,
+        Some(level) => match u32::try_from(level).ok().filter(|l| algorithm.levels().contains(l)) {
+            Some(level) => level,
+            None => {
+                let range = algorithm.levels();
+                let (min, max) = (*range.start(), *range.end());
+                c.problem("/compression/level", ProblemKind::CompressionLevelRange { level, min, max });
+                return None;
+            }
+        },
+    };
+    Some(ImageCompression { algorithm, level })
+}
+
+/// `mkfsOptions` elements split into words: nixpkgs joins the list with
+/// spaces into `SYSTEMD_REPART_MKFS_OPTIONS_<FS>`, which systemd-repart
+/// splits on whitespace, so `["-S 512"]` means two arguments there too.
+fn split_mkfs_words(args: &[String]) -> Vec<String> {
+    args.iter().flat_map(|a| a.split_whitespace()).map(str::to_string).collect()
 }
 
 fn check_version(c: &mut Checker, version: Option<&Value>) {
