@@ -12,6 +12,7 @@
 
 mod copy;
 mod error;
+pub mod stage;
 mod walk;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 pub use copy::{copy_source, CopyError};
 pub use error::TreeError;
 use nix_repart_spec::Partition;
+pub use stage::{stage, StageError, Staged};
 
 /// How symlinks inside a source are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

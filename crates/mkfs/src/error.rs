@@ -1,0 +1,57 @@
+//! Why a filesystem could not be made.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MkfsError {
+    #[error("{tool} is not on PATH; install it (Debian: apt-get install {debian}; nixpkgs: {nixpkgs})")]
+    ToolMissing { tool: &'static str, debian: &'static str, nixpkgs: &'static str },
+    #[error("cannot run {tool}")]
+    Run {
+        tool: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{tool} failed ({status}): {stderr}")]
+    ToolFailed { tool: &'static str, status: String, stderr: String },
+    #[error("the files do not fit into {size} bytes ({tool}: {stderr})")]
+    TooSmall { tool: &'static str, size: u64, stderr: String },
+    #[error("cannot stage the files for {tool}")]
+    Stage {
+        tool: &'static str,
+        #[source]
+        source: nix_repart_tree::StageError,
+    },
+    #[error("cannot fix up the ext4 filesystem in {path} at offset {offset}")]
+    Fixup {
+        path: PathBuf,
+        offset: u64,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} at offset {offset} is not the ext2/3/4 filesystem just made ({what})")]
+    NotExt { path: PathBuf, offset: u64, what: &'static str },
+    #[error("Compression={compression} is not available for erofs here (mkfs.erofs offers lz4 and lz4hc)")]
+    ErofsCompression { compression: String },
+    #[error("a swap area needs at least 40960 bytes (10 pages), the partition has {size}")]
+    SwapTooSmall { size: u64 },
+    #[error("cannot write the swap header into {path}")]
+    Swap {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl MkfsError {
+    /// Whether the user's input (content, sizes, settings) is at fault.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            MkfsError::TooSmall { .. }
+                | MkfsError::ErofsCompression { .. }
+                | MkfsError::SwapTooSmall { .. }
+                | MkfsError::ToolMissing { .. }
+        )
+    }
+}

@@ -1,0 +1,118 @@
+//! ext2/3/4 with `mke2fs -d`, written straight into the partition's region
+//! of the image (`-E offset=`), then made reproducible by `ext_fixup`.
+//!
+//! The flags are systemd-repart's reproducible set (filesystem UUID and
+//! hash seed from the seed, root owned by 0:0, fake time, 256-byte inodes,
+//! no reserved blocks, 4 KiB blocks, itables zeroed) plus our own
+//! `MKE2FS_CONFIG`, so the features do not depend on the build machine's
+//! /etc/mke2fs.conf. e2fsprogs 1.47.0 copies each staged inode's ctime,
+//! which user space cannot set; `ext_fixup` rewrites the times and owners
+//! afterwards.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::Path;
+
+use uuid::Uuid;
+
+use crate::ext_fixup::{self, ExtReport};
+use crate::tool::{self, Outcome, MKE2FS};
+use crate::{ExtKind, MkfsError};
+
+/// mke2fs.conf for every build: the features of Debian's and nixpkgs'
+/// e2fsprogs 1.47 defaults, with nothing left to the machine.
+const MKE2FS_CONF: &str = "[defaults]
+\tbase_features = sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr
+\tdefault_mntopts = acl,user_xattr
+\tenable_periodic_fsck = 0
+\tblocksize = 4096
+\tinode_size = 256
+\tinode_ratio = 16384
+
+[fs_types]
+\text3 = {
+\t\tfeatures = has_journal
+\t}
+\text4 = {
+\t\tfeatures = has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize
+\t}
+\tdefault = {
+\t}
+";
+
+/// One ext filesystem to make.
+pub struct ExtJob<'a> {
+    pub kind: ExtKind,
+    /// The staged tree (`-d`).
+    pub staged: &'a Path,
+    /// Where mke2fs.conf is written (a temporary directory).
+    pub scratch: &'a Path,
+    pub image: &'a Path,
+    pub offset: u64,
+    pub size: u64,
+    pub uuid: Uuid,
+    pub label: &'a str,
+    pub epoch: u64,
+    /// `-N`, for minimized filesystems.
+    pub inodes: Option<u64>,
+    /// `mkfsOptions.ext4` (or ext2/ext3), appended.
+    pub extra: &'a [String],
+}
+
+/// Makes the filesystem and returns its free space.
+pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
+    let conf = job.scratch.join("mke2fs.conf");
+    std::fs::File::create(&conf)
+        .and_then(|mut f| f.write_all(MKE2FS_CONF.as_bytes()))
+        .map_err(|source| MkfsError::Run { tool: MKE2FS.name, source })?;
+    let uuid = job.uuid.hyphenated().to_string();
+    let mut args: Vec<String> = vec![
+        "-t".into(),
+        job.kind.name().into(),
+        "-q".into(),
+        "-F".into(),
+        "-U".into(),
+        uuid.clone(),
+        "-E".into(),
+        format!("hash_seed={uuid},root_owner=0:0,lazy_itable_init=0,nodiscard,offset={}", job.offset),
+        "-T".into(),
+        "default".into(),
+        "-I".into(),
+        "256".into(),
+        "-m".into(),
+        "0".into(),
+        "-b".into(),
+        "4096".into(),
+        "-L".into(),
+        ext_label(job.label),
+    ];
+    if let Some(inodes) = job.inodes {
+        args.extend(["-N".into(), inodes.to_string()]);
+    }
+    args.extend(job.extra.iter().cloned());
+    args.extend(["-d".into(), job.staged.display().to_string(), job.image.display().to_string()]);
+    args.push((job.size / 4096).to_string());
+    let epoch = job.epoch.to_string();
+    let env: [(&str, &OsStr); 2] = [("E2FSPROGS_FAKE_TIME", epoch.as_ref()), ("MKE2FS_CONFIG", conf.as_os_str())];
+    match tool::run(MKE2FS, &args, &env)? {
+        Outcome::Success => {}
+        Outcome::Failed { stderr, .. } if out_of_space(&stderr) => {
+            return Err(MkfsError::TooSmall { tool: MKE2FS.name, size: job.size, stderr })
+        }
+        Outcome::Failed { status, stderr } => return Err(MkfsError::ToolFailed { tool: MKE2FS.name, status, stderr }),
+    }
+    ext_fixup::pin_times_and_owners(job.image, job.offset, job.epoch)
+}
+
+fn out_of_space(stderr: &str) -> bool {
+    ["Could not allocate", "No space left", "too small", "Not enough space"].iter().any(|s| stderr.contains(s))
+}
+
+/// ext labels hold 16 bytes: cut at a character boundary.
+pub fn ext_label(label: &str) -> String {
+    let mut end = label.len().min(16);
+    while !label.is_char_boundary(end) {
+        end -= 1;
+    }
+    label[..end].to_string()
+}
