@@ -136,6 +136,9 @@ fn report_build((plan, written): (nix_repart_plan::Plan, nix_repart_image::Writt
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
+    for note in &written.notes {
+        eprintln!("note: {note}");
+    }
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
     Ok(())
 }

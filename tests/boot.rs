@@ -37,9 +37,24 @@ fn tools_present() -> bool {
 }
 
 fn build_appliance(dir: &Path, marker: &str, store_marker: &str) -> PathBuf {
+    build_appliance_with(dir, marker, store_marker, "squashfs")
+}
+
+/// `root_format`: `squashfs` (the appliance: store partition) or `ext4`
+/// (nixpkgs' layout: an ext4 root with Minimize=guess).
+fn build_appliance_with(dir: &Path, marker: &str, store_marker: &str, root_format: &str) -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/appliance/build.sh");
-    let out = dir.join("appliance");
-    run_ok(Command::new("bash").arg(script).arg(&out).arg(marker).arg(store_marker).env("NIX_REPART", bin()));
+    let out = dir.join(format!("appliance-{root_format}"));
+    let _ = fs::remove_dir_all(&out);
+    run_ok(
+        Command::new("bash")
+            .arg(script)
+            .arg(&out)
+            .arg(marker)
+            .arg(store_marker)
+            .env("NIX_REPART", bin())
+            .env("ROOT_FORMAT", root_format),
+    );
     out.join("appliance.raw")
 }
 
@@ -157,7 +172,7 @@ fn appliance_boots_then_grows_and_boots_again() {
     let log = boot(&image, dir.path());
     assert_eq!(
         result_line(&log),
-        "NIX-REPART-BOOT-OK: appliance-ok partitions=2 labels=boot,nix-store,",
+        "NIX-REPART-BOOT-OK: appliance-ok fstype=squashfs partitions=2 labels=boot,nix-store,",
         "serial log:\n{log}"
     );
 
@@ -184,7 +199,25 @@ fn appliance_boots_then_grows_and_boots_again() {
     let log = boot(&grown, dir.path());
     assert_eq!(
         result_line(&log),
-        "NIX-REPART-BOOT-OK: appliance-ok partitions=4 labels=boot,nix-store,home,var,",
+        "NIX-REPART-BOOT-OK: appliance-ok fstype=squashfs partitions=4 labels=boot,nix-store,home,var,",
+        "serial log:\n{log}"
+    );
+}
+
+/// nixpkgs' layout (its appliance test and example): vfat ESP and an ext4
+/// root sized by Minimize=guess, the marker on the ext4 partition, which
+/// the kernel mounts.
+#[test]
+fn ext4_root_image_boots() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = build_appliance_with(dir.path(), "ext4-ok", "ext4-ok", "ext4");
+    let log = boot(&image, dir.path());
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-OK: ext4-ok fstype=ext4 partitions=2 labels=esp,root,",
         "serial log:\n{log}"
     );
 }

@@ -93,7 +93,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             "relative contents target",
             r#"{"version": 1, "name": "img", "partitions": [{"id": "a", "repartConfig": {"Type": "esp", "Format": "btrfs"}, "contents": {"EFI/x": {"source": "@DIR@"}}}]}"#.to_string(),
             vec![
-                r#"error: /partitions/0/repartConfig/Format: Format=btrfs is not implemented by nix-repart yet (partition a)"#,
+                r#"error: /partitions/0/repartConfig/Format: Format=btrfs is not supported by nix-repart, which writes vfat, squashfs, ext2, ext3, ext4, erofs and swap (partition a)"#,
                 r#"error: /partitions/0/contents/EFI~1x: "EFI/x" must be an absolute path"#,
             ],
         ),

@@ -14,14 +14,6 @@ use serde_json::Value;
 
 const STORE: &str = "/nix/store/";
 
-/// Specs that name a feature nix-repart does not have yet, with the one
-/// error they must give until it does (then this test fails and the entry
-/// goes).
-const NOT_YET: [(&str, &str); 1] = [(
-    "nixpkgs-appliance-test.json",
-    "error: /partitions/1/repartConfig/Format: Format=ext4 is not implemented by nix-repart yet (partition root)\n",
-)];
-
 /// Every store path string in the spec, and whether it must be a directory.
 fn store_paths(spec: &Value) -> Vec<(String, bool)> {
     let mut found = Vec::new();
@@ -85,11 +77,6 @@ fn golden_specs_are_specs_nix_repart_plans() {
         std::fs::write(&spec_file, moved.to_string()).unwrap();
         let out = run(Command::new(common::bin()).arg("plan").arg(&spec_file));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        if let Some((_, error)) = NOT_YET.iter().find(|(n, _)| *n == name) {
-            assert_eq!((out.status.code(), stderr.as_ref()), (Some(1), *error), "{name}");
-            seen += 1;
-            continue;
-        }
         assert!(out.status.success(), "{name}: {stderr}");
         let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
         let ids: Vec<&str> = spec["partitions"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();

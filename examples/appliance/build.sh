@@ -10,26 +10,33 @@
 #
 # MARKER goes on the kernel command line; STORE_MARKER (default: MARKER)
 # into the partition. NIX_REPART names the binary (default: nix-repart on
-# PATH). Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
+# PATH). ROOT_FORMAT=ext4 builds nixpkgs' layout instead: the marker on an
+# ext4 partition labelled "root" with Minimize=guess (spec-ext4.json.in).
+# Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=$1
 marker=${2:-appliance-ok}
 store_marker=${3:-$marker}
 nix_repart=${NIX_REPART:-nix-repart}
+case ${ROOT_FORMAT:-squashfs} in
+  squashfs) template=spec.json.in label=nix-store fstype=squashfs ;;
+  ext4) template=spec-ext4.json.in label=root fstype=ext4 ;;
+  *) echo "ROOT_FORMAT must be squashfs or ext4" >&2; exit 1 ;;
+esac
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 version=${kernel#/boot/vmlinuz-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The initrd: busybox, the init script, and the modules to find and mount
-# a squashfs partition on a virtio disk (in load order).
+# a squashfs or ext4 partition on a virtio disk (in load order).
 mkdir -p "$work/initrd/bin" "$work/initrd/lib/modules"
 cp /bin/busybox "$work/initrd/bin/busybox"
 cp "$here/init" "$work/initrd/init"
 chmod 755 "$work/initrd/init"
 i=0
-modules=$(for m in virtio_pci virtio_blk squashfs; do modprobe --show-depends -S "$version" "$m"; done)
+modules=$(for m in virtio_pci virtio_blk squashfs crc32c_generic ext4; do modprobe --show-depends -S "$version" "$m"; done)
 for ko in $(echo "$modules" | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
   cp "$ko" "$work/initrd/lib/modules/$(printf '%02d' $i)-$(basename "$ko")"
   i=$((i + 1))
@@ -39,10 +46,10 @@ done
 # The ESP and the store partition's contents.
 mkdir -p "$work/esp/loader/entries" "$work/store"
 printf 'timeout 0\ndefault appliance.conf\n' > "$work/esp/loader/loader.conf"
-printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s\n' \
-  "$marker" > "$work/esp/loader/entries/appliance.conf"
+printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s\n' \
+  "$marker" "$label" "$fstype" > "$work/esp/loader/entries/appliance.conf"
 cp "$kernel" "$work/esp/vmlinuz"
 cp "$work/initrd.img" "$work/esp/initrd"
 printf '%s' "$store_marker" > "$work/store/marker"
-sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" "$here/spec.json.in" > "$work/spec.json"
+sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" "$here/$template" > "$work/spec.json"
 "$nix_repart" build "$work/spec.json" -o "$out"

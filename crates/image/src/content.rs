@@ -1,13 +1,19 @@
 //! Partition contents: reading each partition's source tree before
 //! planning (to know how large its filesystem must be), and writing the
-//! filesystem into its region. FAT is sized before it is written;
-//! squashfs is only sized by writing it (see `lib.rs` for where).
+//! filesystem into its region. FAT and ext2/3/4 are sized before they are
+//! written (ext from the tree, see `nix_repart_mkfs::ext_size`); squashfs
+//! is only sized by writing it (see `lib.rs` for where) and erofs by
+//! making it into a scratch file while measuring.
 
 use std::fs::File;
 
+use std::path::Path;
+
 use nix_repart_fat::{label::fat_label, Prepared, WriteOptions};
+use nix_repart_mkfs::ext_size::{self, ExtSize};
+use nix_repart_mkfs::{erofs, ExtKind};
 use nix_repart_plan::{partition_labels, ContentSizes, PartitionPlan};
-use nix_repart_spec::{Bytes, Partition, Spec};
+use nix_repart_spec::{Bytes, Minimize, Partition, Spec};
 use nix_repart_squashfs::Config as SquashfsConfig;
 use nix_repart_tree::{Directory, Symlinks};
 
@@ -16,7 +22,31 @@ use crate::ImageError;
 /// What a partition's filesystem will hold, ready to be written.
 pub enum Content {
     Fat(Box<Prepared>),
-    Squashfs { tree: Box<Directory>, config: SquashfsConfig },
+    Squashfs {
+        tree: Box<Directory>,
+        config: SquashfsConfig,
+    },
+    /// ext2/3/4: staged and made once the partition's region is known.
+    Ext {
+        tree: Box<Directory>,
+        kind: ExtKind,
+        size: ExtSize,
+        minimized: bool,
+    },
+    /// erofs, already made into a scratch file of `size` bytes.
+    Erofs {
+        file: tempfile::NamedTempFile,
+        size: u64,
+    },
+    Swap,
+}
+
+/// Where measuring may put scratch files, and what it needs to make them.
+pub struct Scratch<'a> {
+    pub dir: &'a Path,
+    pub epoch: u64,
+    /// Extra bytes per partition, after an ext estimate fell short.
+    pub ext_extra: &'a [u64],
 }
 
 /// The measured contents, in the order of `Spec::partitions`. Squashfs
@@ -30,9 +60,11 @@ fn tree(p: &Partition, symlinks: Symlinks) -> Result<Directory, ImageError> {
     nix_repart_tree::build(p, symlinks).map_err(|source| ImageError::Tree { partition: p.id.clone(), source })
 }
 
-/// Reads every partition's sources; sizes FAT filesystems.
-pub fn measure(spec: &Spec) -> Result<Measured, ImageError> {
+/// Reads every partition's sources; sizes FAT and ext filesystems and
+/// makes erofs ones.
+pub fn measure(spec: &Spec, scratch: &Scratch) -> Result<Measured, ImageError> {
     let labels = partition_labels(&spec.partitions);
+    let uuids = nix_repart_plan::uuids::assign(spec).map_err(ImageError::Plan)?;
     let mut sizes = ContentSizes::from_spec(spec);
     let mut contents = Vec::with_capacity(spec.partitions.len());
     for (i, p) in spec.partitions.iter().enumerate() {
@@ -51,6 +83,24 @@ pub fn measure(spec: &Spec) -> Result<Measured, ImageError> {
                     .map_err(|source| ImageError::Squashfs { partition: p.id.clone(), source })?;
                 Some(Content::Squashfs { tree: Box::new(tree(p, Symlinks::Keep)?), config })
             }
+            Some(format @ ("ext2" | "ext3" | "ext4")) => {
+                let kind = ExtKind::from_format(format).unwrap_or(ExtKind::Ext4);
+                let tree = tree(p, Symlinks::Keep)?;
+                let mut size = ext_size::estimate(&tree, kind);
+                size.blocks += scratch.ext_extra.get(i).copied().unwrap_or(0).div_ceil(ext_size::BLOCK);
+                let minimized = p.minimize != Minimize::Off;
+                if minimized || !tree.entries.is_empty() {
+                    sizes.0[i] = Some(Bytes(size.bytes()));
+                }
+                Some(Content::Ext { tree: Box::new(tree), kind, size, minimized })
+            }
+            Some("erofs") => {
+                let uuid = nix_repart_plan::uuids::filesystem_uuid(uuids[i]);
+                let (file, size) = make_erofs(spec, p, uuid, scratch)?;
+                sizes.0[i] = Some(Bytes(size.div_ceil(4096) * 4096));
+                Some(Content::Erofs { file, size })
+            }
+            Some("swap") => Some(Content::Swap),
             _ => None,
         };
         contents.push(content);
@@ -101,4 +151,42 @@ pub fn write_fat(
         hidden_sectors: u32::try_from(planned.first_lba.0).unwrap_or(u32::MAX),
     };
     nix_repart_fat::write(prepared, image, planned.offset.0, &geometry, &options).map_err(fat_error)
+}
+
+fn mkfs_error(p: &Partition) -> impl FnOnce(nix_repart_mkfs::MkfsError) -> ImageError + '_ {
+    move |source| ImageError::Mkfs { partition: p.id.clone(), source }
+}
+
+/// Stages the tree and makes the erofs filesystem into a scratch file.
+fn make_erofs(
+    spec: &Spec,
+    p: &Partition,
+    uuid: uuid::Uuid,
+    scratch: &Scratch,
+) -> Result<(tempfile::NamedTempFile, u64), ImageError> {
+    let tree = tree(p, Symlinks::Keep)?;
+    let epoch = i64::try_from(scratch.epoch).unwrap_or(i64::MAX);
+    let stage_error = |source| ImageError::Mkfs {
+        partition: p.id.clone(),
+        source: nix_repart_mkfs::MkfsError::Stage { tool: "mkfs.erofs", source },
+    };
+    let staged = nix_repart_tree::stage(&tree, scratch.dir, epoch).map_err(stage_error)?;
+    let file = tempfile::Builder::new()
+        .prefix(".nix-repart-erofs.")
+        .tempfile_in(scratch.dir)
+        .map_err(|source| ImageError::Write { path: scratch.dir.to_path_buf(), source })?;
+    let extra = spec.mkfs_options.get("erofs").map(Vec::as_slice).unwrap_or_default();
+    let job = erofs::ErofsJob {
+        staged: staged.path(),
+        output: file.path(),
+        uuid,
+        epoch: scratch.epoch,
+        compression: p.compression.as_deref(),
+        level: p.compression_level,
+        extra,
+    };
+    erofs::make(&job).map_err(mkfs_error(p))?;
+    let size =
+        file.as_file().metadata().map_err(|source| ImageError::Read { path: file.path().to_path_buf(), source })?.len();
+    Ok((file, size))
 }

@@ -58,6 +58,12 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
+    #[error("partition {partition}: cannot make its filesystem")]
+    Mkfs {
+        partition: String,
+        #[source]
+        source: nix_repart_mkfs::MkfsError,
+    },
     #[error("planning the layout")]
     Plan(#[source] nix_repart_plan::PlanError),
     #[error("cannot read image {path}")]
@@ -84,5 +90,6 @@ impl ImageError {
                 | ImageError::Plan(_)
         ) || matches!(self, ImageError::Fat { source, .. } if source.is_input_error())
             || matches!(self, ImageError::Squashfs { source, .. } if source.is_input_error())
+            || matches!(self, ImageError::Mkfs { source, .. } if source.is_input_error())
     }
 }

@@ -5,14 +5,18 @@
 //! filesystems, whose size is only known once they are compressed (with an
 //! auto-sized image each goes straight to its final offset, which depends
 //! only on the partitions before it; with a fixed size it goes past the end
-//! of the image and is moved into place); plan the layout; write FAT
-//! filesystems, `CopyBlocks=` data, the GPT and protective MBR into the
-//! sparse image; copy split files out; rename everything into place.
+//! of the image and is moved into place); make erofs filesystems into
+//! scratch files; plan the layout; write FAT, ext2/3/4 (mke2fs at the
+//! partition's offset), erofs and swap, `CopyBlocks=` data, the GPT and
+//! protective MBR into the sparse image; copy split files out; compress if
+//! asked; rename everything into place. If an ext filesystem sized by
+//! `Minimize=` turns out too small, the build runs once more with room.
 
 mod blocks;
 pub mod compress;
 pub mod content;
 mod error;
+mod external;
 pub mod inspect;
 pub mod output;
 pub mod report;
@@ -21,9 +25,9 @@ mod table;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use content::{Content, SquashfsTarget};
+use content::{Content, Scratch, SquashfsTarget};
 use nix_repart_plan::{ContentSizes, Plan};
-use nix_repart_spec::{Bytes, ImageSize, Spec};
+use nix_repart_spec::{Bytes, ImageSize, Minimize, Spec};
 
 pub use error::ImageError;
 use output::PendingFile;
@@ -46,6 +50,8 @@ pub struct Written {
     pub image: PathBuf,
     pub report: PathBuf,
     pub split_files: Vec<PathBuf>,
+    /// What the build measured on the way (free space of ext filesystems).
+    pub notes: Vec<String>,
 }
 
 fn plan(spec: &Spec, sizes: &ContentSizes) -> Result<Plan, ImageError> {
@@ -55,7 +61,9 @@ fn plan(spec: &Spec, sizes: &ContentSizes) -> Result<Plan, ImageError> {
 /// The plan, without writing anything: squashfs filesystems are compressed
 /// only to be measured.
 pub fn plan_image(spec: &Spec, options: &BuildOptions) -> Result<Plan, ImageError> {
-    let mut measured = content::measure(spec)?;
+    let dir = tempfile::tempdir().map_err(|source| ImageError::Write { path: std::env::temp_dir(), source })?;
+    let scratch = Scratch { dir: dir.path(), epoch: options.source_date_epoch, ext_extra: &[] };
+    let mut measured = content::measure(spec, &scratch)?;
     for (i, c) in measured.contents.iter().enumerate() {
         if let Some(Content::Squashfs { tree, config }) = c {
             let id = &spec.partitions[i].id;
@@ -72,15 +80,36 @@ pub fn plan_image(spec: &Spec, options: &BuildOptions) -> Result<Plan, ImageErro
 pub fn build_image(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Plan, Written), ImageError> {
     let created = !out_dir.exists();
     std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir { path: out_dir.to_path_buf(), source })?;
-    let result = build_into(spec, out_dir, options);
+    let mut ext_extra = vec![0u64; spec.partitions.len()];
+    let mut result = build_into(spec, out_dir, options, &ext_extra);
+    // One retry when a minimized ext filesystem was estimated too small.
+    if let Err(ImageError::Mkfs { partition, source: nix_repart_mkfs::MkfsError::TooSmall { size, .. } }) = &result {
+        if let Some(i) = spec.partitions.iter().position(|p| &p.id == partition && p.minimize != Minimize::Off) {
+            ext_extra[i] = size / 4 + (16 << 20);
+            let note = format!(
+                "partition {partition}: the Minimize= estimate of {size} bytes was short; built again with {} bytes more",
+                ext_extra[i]
+            );
+            result = build_into(spec, out_dir, options, &ext_extra).map(|(plan, mut written)| {
+                written.notes.insert(0, note);
+                (plan, written)
+            });
+        }
+    }
     if result.is_err() && created {
         let _ = std::fs::remove_dir(out_dir);
     }
     result
 }
 
-fn build_into(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Plan, Written), ImageError> {
-    let mut measured = content::measure(spec)?;
+fn build_into(
+    spec: &Spec,
+    out_dir: &Path,
+    options: &BuildOptions,
+    ext_extra: &[u64],
+) -> Result<(Plan, Written), ImageError> {
+    let scratch = Scratch { dir: out_dir, epoch: options.source_date_epoch, ext_extra };
+    let mut measured = content::measure(spec, &scratch)?;
     let name = format!("{}.raw", spec.base_name());
     let image_path = out_dir.join(&name);
     let mut image = PendingFile::create(&image_path)?;
@@ -96,7 +125,9 @@ fn build_into(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Pl
         }
     }
     image.file().set_len(plan.image.size.0).map_err(write_error)?;
-    write_rest(spec, &plan, &measured.contents, image.file(), &image_path, options)?;
+    let temp_path = image.temp_path().to_path_buf();
+    let paths = Paths { image: &image_path, temp: &temp_path, scratch: out_dir };
+    let notes = write_rest(spec, &plan, &measured.contents, image.file(), &paths, options)?;
     let mut splits = Vec::new();
     for planned in &plan.partitions {
         if let Some(split_name) = &planned.split_file {
@@ -116,7 +147,7 @@ fn build_into(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Pl
     let mut files = vec![image, report];
     files.append(&mut splits);
     commit_all(files)?;
-    Ok((plan, Written { image: image_path, report: report_path, split_files }))
+    Ok((plan, Written { image: image_path, report: report_path, split_files, notes }))
 }
 
 /// Makes every squashfs filesystem in the image file and records its size;
@@ -160,24 +191,47 @@ fn provisional_offset(spec: &Spec, sizes: &ContentSizes, i: usize) -> Result<u64
     Ok(plan(spec, &known)?.partitions[i].offset.0)
 }
 
-/// FAT filesystems, `CopyBlocks=` data, and the partition table.
+/// Where the image is being written.
+struct Paths<'a> {
+    /// The final name, for messages.
+    image: &'a Path,
+    /// The temporary file tools write into.
+    temp: &'a Path,
+    /// Where staging trees go.
+    scratch: &'a Path,
+}
+
+/// FAT, ext, erofs and swap filesystems, `CopyBlocks=` data, and the
+/// partition table. Returns notes on the ext filesystems.
 fn write_rest(
     spec: &Spec,
     plan: &Plan,
     contents: &[Option<Content>],
     file: &File,
-    path: &Path,
+    paths: &Paths,
     options: &BuildOptions,
-) -> Result<(), ImageError> {
+) -> Result<Vec<String>, ImageError> {
+    let mut notes = Vec::new();
+    let epoch = options.source_date_epoch;
     for ((p, planned), c) in spec.partitions.iter().zip(&plan.partitions).zip(contents) {
         if let Some(copy) = &p.copy_blocks {
-            blocks::copy_blocks(file, path, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
+            blocks::copy_blocks(file, paths.image, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
         }
-        if let Some(Content::Fat(prepared)) = c {
-            content::write_fat(prepared, file, planned, spec, options.source_date_epoch)?;
+        match c {
+            Some(Content::Fat(prepared)) => content::write_fat(prepared, file, planned, spec, epoch)?,
+            Some(Content::Ext { tree, kind, size, minimized }) => {
+                let ext = external::ExtContent { tree, kind: *kind, size: *size, minimized: *minimized };
+                notes.push(external::write_ext(&ext, planned, spec, paths.temp, paths.scratch, epoch)?);
+            }
+            Some(Content::Erofs { file: scratch, size }) => {
+                external::write_erofs(scratch.path(), *size, file, paths.image, planned)?;
+            }
+            Some(Content::Swap) => external::write_swap(file, paths.image, planned)?,
+            Some(Content::Squashfs { .. }) | None => {}
         }
     }
-    table::write_table(file, plan).map_err(|source| ImageError::Gpt { path: path.to_path_buf(), source })
+    table::write_table(file, plan).map_err(|source| ImageError::Gpt { path: paths.image.to_path_buf(), source })?;
+    Ok(notes)
 }
 
 fn write_report(plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {

@@ -63,6 +63,11 @@ impl PendingFile {
         }
     }
 
+    /// The temporary file's path, for tools that write into it by name.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp_path
+    }
+
     pub fn target(&self) -> &Path {
         &self.target
     }

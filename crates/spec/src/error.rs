@@ -142,7 +142,7 @@ pub enum ProblemKind {
     NotImplemented { partition: String, key: String },
     #[error("{key:?} is not a systemd-repart [Partition] setting (partition {partition})")]
     UnknownSetting { partition: String, key: String },
-    #[error("Format={format} is not implemented by nix-repart yet (partition {partition})")]
+    #[error("Format={format} is not supported by nix-repart, which writes vfat, squashfs, ext2, ext3, ext4, erofs and swap (partition {partition})")]
     FormatNotImplemented { partition: String, format: String },
     #[error("{what} is not implemented by nix-repart yet")]
     SpecFeatureNotImplemented { what: &'static str },

@@ -14,7 +14,7 @@ use crate::validate::{existing_path, parse_uuid, Checker};
 use crate::values::{parse_bool, parse_size, Bytes};
 
 /// The file systems nix-repart can write.
-pub const IMPLEMENTED_FORMATS: &[&str] = &["vfat", "squashfs"];
+pub const IMPLEMENTED_FORMATS: &[&str] = &["vfat", "squashfs", "ext2", "ext3", "ext4", "erofs", "swap"];
 
 /// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
 const NOT_IMPLEMENTED: &[&str] = &[
