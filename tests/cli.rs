@@ -164,8 +164,7 @@ fn internal_failures_exit_2_and_leave_nothing() {
     assert_eq!(output.status.code(), Some(2), "{}", String::from_utf8_lossy(&output.stderr));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("error: cannot write "), "{stderr}");
-    let left: Vec<String> =
-        fs::read_dir(&out).expect("ls").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+    let left = common::file_names(&out);
     assert_eq!(left, ["repart-output.json"], "no image or temporary file may remain");
 }
 

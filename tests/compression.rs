@@ -30,13 +30,6 @@ fn spec(dir: &Path, compression: serde_json::Value) -> std::path::PathBuf {
     path
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    names
-}
-
 fn check(algorithm: &str, tool: &str, suffix: &str) {
     if !require_tool(tool) {
         return;
@@ -50,7 +43,7 @@ fn check(algorithm: &str, tool: &str, suffix: &str) {
     build_ok(&packed, &two, &["--jobs", "2"]);
     let image = format!("packed_3.raw{suffix}");
     let split = format!("packed_3.esp.raw{suffix}");
-    assert_eq!(names(&one), [split.clone(), image.clone(), "repart-output.json".to_string()]);
+    assert_eq!(common::file_names(&one), [split.clone(), image.clone(), "repart-output.json".to_string()]);
     for name in [&image, &split, &"repart-output.json".to_string()] {
         assert!(
             std::fs::read(one.join(name)).unwrap() == std::fs::read(two.join(name)).unwrap(),

@@ -336,13 +336,7 @@ fn check_layout(layout: &Layout) {
 /// Every `img.<SplitName>.raw` file: the same names, the same bytes.
 fn compare_split_files(layout: &Layout, theirs: &Path, ours: &Path) {
     let list = |dir: &Path| -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .expect("ls")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("img.") && n != "img.raw")
-            .collect();
-        names.sort();
-        names
+        common::file_names(dir).into_iter().filter(|n| n.starts_with("img.") && n != "img.raw").collect::<Vec<_>>()
     };
     let names = list(theirs);
     assert_eq!(names, list(ours), "{}: split files", layout.name);

@@ -44,14 +44,21 @@ fn make_tree(root: &Path, reverse: bool, hard_links: bool) {
     std::fs::create_dir_all(root.join("empty")).unwrap();
 }
 
-fn spec(dir: &Path, name: &str, source: &Path, partition: serde_json::Value) -> PathBuf {
+/// A one-partition spec; `source` (if any) becomes its root.
+fn spec_of(dir: &Path, name: &str, source: Option<&Path>, partition: serde_json::Value) -> PathBuf {
     let mut partition = partition;
     partition["id"] = "10-data".into();
-    partition["contents"] = serde_json::json!({ "/": { "source": source } });
+    if let Some(source) = source {
+        partition["contents"] = serde_json::json!({ "/": { "source": source } });
+    }
     let spec = serde_json::json!({ "version": 1, "name": name, "partitions": [partition] });
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, spec.to_string()).unwrap();
     path
+}
+
+fn spec(dir: &Path, name: &str, source: &Path, partition: serde_json::Value) -> PathBuf {
+    spec_of(dir, name, Some(source), partition)
 }
 
 /// Path -> (kind, mode, bytes or link target) of a tree on disk.
@@ -173,19 +180,10 @@ fn images_are_identical_across_runs_jobs_order_and_hard_links() {
             "erofs" => serde_json::json!({ "Type": "usr", "Format": "erofs", "Minimize": "best" }),
             _ => serde_json::json!({ "Type": "root", "Format": "ext4", "Minimize": "guess" }),
         };
+        // Swap holds no files.
         let partition = |src: &Path| {
-            let mut p = serde_json::json!({ "repartConfig": repart.clone() });
-            if format == "swap" {
-                // Swap holds no files.
-                let spec_path = spec(tmp.path(), format, src, p.clone());
-                let mut doc: serde_json::Value =
-                    serde_json::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
-                doc["partitions"][0].as_object_mut().unwrap().remove("contents");
-                std::fs::write(&spec_path, doc.to_string()).unwrap();
-                return spec_path;
-            }
-            p["repartConfig"] = repart.clone();
-            spec(tmp.path(), format, src, p)
+            let source = (format != "swap").then_some(src);
+            spec_of(tmp.path(), format, source, serde_json::json!({ "repartConfig": repart.clone() }))
         };
         let name = format!("{format}.raw");
         let first = tmp.path().join(format!("{format}-1"));

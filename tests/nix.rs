@@ -171,8 +171,7 @@ fn squashfs_paths(file: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// The store paths of `nix-store -qR` of the derivation's output named by
-/// `attr` in build-image.nix, reduced to their base names.
+/// The closure of a store path (`nix-store -qR`), as base names.
 fn closure_names(root_path: &str) -> BTreeSet<String> {
     run_ok(nix("nix-store").args(["-qR", root_path]))
         .lines()
@@ -199,9 +198,7 @@ fn nix_build_makes_the_image_of_the_closure() {
     let tmp = tempfile::tempdir().unwrap();
     let package = package_dir(tmp.path());
     let out = nix_build(&package, &tmp.path().join("result"), &[]);
-    let mut names: Vec<String> =
-        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
+    let names = common::file_names(&out);
     assert_eq!(
         names,
         ["nix-built_1.raw", "nix-built_1.root-x86-64.raw", "nix-built_1.store.raw", "repart-output.json"]
@@ -272,9 +269,7 @@ fn nix_build_compresses_the_image_and_split_files() {
     let tmp = tempfile::tempdir().unwrap();
     let package = package_dir(tmp.path());
     let out = nix_build(&package, &tmp.path().join("result"), &["--arg", "compression", "true"]);
-    let mut names: Vec<String> =
-        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
+    let names = common::file_names(&out);
     assert_eq!(
         names,
         ["nix-built_1.raw.zst", "nix-built_1.root-x86-64.raw.zst", "nix-built_1.store.raw.zst", "repart-output.json"]

@@ -10,13 +10,14 @@ use std::fs::File;
 use std::path::Path;
 
 use nix_repart_fat::{label::fat_label, Prepared, WriteOptions};
-use nix_repart_mkfs::ext_size::{self, ExtSize};
-use nix_repart_mkfs::{erofs, ExtKind};
+use nix_repart_mkfs::ext_size;
+use nix_repart_mkfs::ExtKind;
 use nix_repart_plan::{partition_labels, ContentSizes, PartitionPlan};
 use nix_repart_spec::{Bytes, Minimize, Partition, Spec};
 use nix_repart_squashfs::Config as SquashfsConfig;
 use nix_repart_tree::{Directory, Symlinks};
 
+use crate::external::{self, ExtContent};
 use crate::ImageError;
 
 /// What a partition's filesystem will hold, ready to be written.
@@ -27,12 +28,7 @@ pub enum Content {
         config: SquashfsConfig,
     },
     /// ext2/3/4: staged and made once the partition's region is known.
-    Ext {
-        tree: Box<Directory>,
-        kind: ExtKind,
-        size: ExtSize,
-        minimized: bool,
-    },
+    Ext(Box<ExtContent>),
     /// erofs, already made into a scratch file of `size` bytes.
     Erofs {
         file: tempfile::NamedTempFile,
@@ -92,11 +88,11 @@ pub fn measure(spec: &Spec, scratch: &Scratch) -> Result<Measured, ImageError> {
                 if minimized || !tree.entries.is_empty() {
                     sizes.0[i] = Some(Bytes(size.bytes()));
                 }
-                Some(Content::Ext { tree: Box::new(tree), kind, size, minimized })
+                Some(Content::Ext(Box::new(ExtContent { tree, kind, size, minimized })))
             }
             Some("erofs") => {
                 let uuid = nix_repart_plan::uuids::filesystem_uuid(uuids[i]);
-                let (file, size) = make_erofs(spec, p, uuid, scratch)?;
+                let (file, size) = external::make_erofs(spec, p, &tree(p, Symlinks::Keep)?, uuid, scratch)?;
                 sizes.0[i] = Some(Bytes(size.div_ceil(4096) * 4096));
                 Some(Content::Erofs { file, size })
             }
@@ -151,42 +147,4 @@ pub fn write_fat(
         hidden_sectors: u32::try_from(planned.first_lba.0).unwrap_or(u32::MAX),
     };
     nix_repart_fat::write(prepared, image, planned.offset.0, &geometry, &options).map_err(fat_error)
-}
-
-fn mkfs_error(p: &Partition) -> impl FnOnce(nix_repart_mkfs::MkfsError) -> ImageError + '_ {
-    move |source| ImageError::Mkfs { partition: p.id.clone(), source }
-}
-
-/// Stages the tree and makes the erofs filesystem into a scratch file.
-fn make_erofs(
-    spec: &Spec,
-    p: &Partition,
-    uuid: uuid::Uuid,
-    scratch: &Scratch,
-) -> Result<(tempfile::NamedTempFile, u64), ImageError> {
-    let tree = tree(p, Symlinks::Keep)?;
-    let epoch = i64::try_from(scratch.epoch).unwrap_or(i64::MAX);
-    let stage_error = |source| ImageError::Mkfs {
-        partition: p.id.clone(),
-        source: nix_repart_mkfs::MkfsError::Stage { tool: "mkfs.erofs", source },
-    };
-    let staged = nix_repart_tree::stage(&tree, scratch.dir, epoch).map_err(stage_error)?;
-    let file = tempfile::Builder::new()
-        .prefix(".nix-repart-erofs.")
-        .tempfile_in(scratch.dir)
-        .map_err(|source| ImageError::Write { path: scratch.dir.to_path_buf(), source })?;
-    let extra = spec.mkfs_options.get("erofs").map(Vec::as_slice).unwrap_or_default();
-    let job = erofs::ErofsJob {
-        staged: staged.path(),
-        output: file.path(),
-        uuid,
-        epoch: scratch.epoch,
-        compression: p.compression.as_deref(),
-        level: p.compression_level,
-        extra,
-    };
-    erofs::make(&job).map_err(mkfs_error(p))?;
-    let size =
-        file.as_file().metadata().map_err(|source| ImageError::Read { path: file.path().to_path_buf(), source })?.len();
-    Ok((file, size))
 }

@@ -1,31 +1,70 @@
-//! Writing the filesystems of `nix_repart_mkfs` into their planned
-//! regions: ext2/3/4 by mke2fs straight into the image file at the
-//! partition's offset, erofs copied from its scratch file (all-zero chunks
-//! stay holes), swap headers. Each ext build reports its free space, the
+//! The filesystems of `nix_repart_mkfs`: erofs made into a scratch file
+//! while measuring, then copied into its region (all-zero chunks stay
+//! holes); ext2/3/4 made by mke2fs straight into the image file at the
+//! partition's offset; swap headers. Both mkfs tools read a staging copy
+//! of the tree. Each ext build reports its free space, the
 //! margin `Minimize=guess` left.
 
 use std::fs::File;
 use std::path::Path;
 
+use nix_repart_mkfs::erofs::{self, ErofsJob};
 use nix_repart_mkfs::ext::{self, ExtJob};
 use nix_repart_mkfs::ext_size::ExtSize;
 use nix_repart_mkfs::{swap, ExtKind, MkfsError};
 use nix_repart_plan::PartitionPlan;
-use nix_repart_spec::Spec;
-use nix_repart_tree::Directory;
+use nix_repart_spec::{Partition, Spec};
+use nix_repart_tree::{Directory, Staged};
+use tempfile::NamedTempFile;
 
+use crate::content::Scratch;
 use crate::ImageError;
 
 fn mkfs_error(id: &str) -> impl FnOnce(MkfsError) -> ImageError + '_ {
     move |source| ImageError::Mkfs { partition: id.to_string(), source }
 }
 
+/// Stages `tree` for `tool` in `scratch`, every time at `epoch`.
+fn stage(tree: &Directory, scratch: &Path, epoch: u64, id: &str, tool: &'static str) -> Result<Staged, ImageError> {
+    let epoch = i64::try_from(epoch).unwrap_or(i64::MAX);
+    nix_repart_tree::stage(tree, scratch, epoch).map_err(|source| mkfs_error(id)(MkfsError::Stage { tool, source }))
+}
+
 /// An ext filesystem to write, with what was measured for it.
-pub struct ExtContent<'a> {
-    pub tree: &'a Directory,
+pub struct ExtContent {
+    pub tree: Directory,
     pub kind: ExtKind,
     pub size: ExtSize,
     pub minimized: bool,
+}
+
+/// Stages the tree and makes the erofs filesystem into a scratch file;
+/// returns the file and its size.
+pub fn make_erofs(
+    spec: &Spec,
+    p: &Partition,
+    tree: &Directory,
+    uuid: uuid::Uuid,
+    scratch: &Scratch,
+) -> Result<(NamedTempFile, u64), ImageError> {
+    let staged = stage(tree, scratch.dir, scratch.epoch, &p.id, "mkfs.erofs")?;
+    let file = tempfile::Builder::new()
+        .prefix(".nix-repart-erofs.")
+        .tempfile_in(scratch.dir)
+        .map_err(|source| ImageError::Write { path: scratch.dir.to_path_buf(), source })?;
+    let job = ErofsJob {
+        staged: staged.path(),
+        output: file.path(),
+        uuid,
+        epoch: scratch.epoch,
+        compression: p.compression.as_deref(),
+        level: p.compression_level,
+        extra: spec.mkfs_options.get("erofs").map(Vec::as_slice).unwrap_or_default(),
+    };
+    erofs::make(&job).map_err(mkfs_error(&p.id))?;
+    let size =
+        file.as_file().metadata().map_err(|source| ImageError::Read { path: file.path().to_path_buf(), source })?.len();
+    Ok((file, size))
 }
 
 /// Stages the tree next to the output and runs mke2fs into the image.
@@ -39,11 +78,7 @@ pub fn write_ext(
     epoch: u64,
 ) -> Result<String, ImageError> {
     let id = planned.id.as_str();
-    let stage_epoch = i64::try_from(epoch).unwrap_or(i64::MAX);
-    let staged = nix_repart_tree::stage(content.tree, scratch, stage_epoch).map_err(|source| ImageError::Mkfs {
-        partition: id.to_string(),
-        source: MkfsError::Stage { tool: "mke2fs", source },
-    })?;
+    let staged = stage(&content.tree, scratch, epoch, id, "mke2fs")?;
     let conf_dir = tempfile::Builder::new()
         .prefix(".nix-repart-mke2fs.")
         .tempdir_in(scratch)

@@ -219,9 +219,8 @@ fn write_rest(
         }
         match c {
             Some(Content::Fat(prepared)) => content::write_fat(prepared, file, planned, spec, epoch)?,
-            Some(Content::Ext { tree, kind, size, minimized }) => {
-                let ext = external::ExtContent { tree, kind: *kind, size: *size, minimized: *minimized };
-                notes.push(external::write_ext(&ext, planned, spec, paths.temp, paths.scratch, epoch)?);
+            Some(Content::Ext(ext)) => {
+                notes.push(external::write_ext(ext, planned, spec, paths.temp, paths.scratch, epoch)?);
             }
             Some(Content::Erofs { file: scratch, size }) => {
                 external::write_erofs(scratch.path(), *size, file, paths.image, planned)?;
