@@ -8,6 +8,10 @@ use nix_repart_image::{inspect, BuildOptions, ImageError};
 use nix_repart_plan::PlanError;
 use nix_repart_spec::SpecError;
 
+/// The stack of each worker thread: directories are walked recursively, in
+/// parallel, down to the deepest path the tree crate accepts.
+const WORKER_STACK: usize = 64 << 20;
+
 /// The earliest time FAT can store, and what nixpkgs' stdenv exports.
 const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
 
@@ -16,7 +20,7 @@ const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
     name = "nix-repart",
     version,
     about = "Build reproducible GPT disk images from a JSON partition spec (systemd-repart compatible, for NixOS image.repart)",
-    after_help = "Environment:\n  SOURCE_DATE_EPOCH  every timestamp written into the image (default 315532800, 1980-01-01,\n                     as nixpkgs' stdenv exports it; the earliest date FAT can store)\n  NIX_BUILD_CORES    default for --jobs when set (0 means all cores)\n\nExit codes: 0 success, 1 bad input (spec, sources, sizes), 2 internal failure."
+    after_help = "Environment:\n  SOURCE_DATE_EPOCH  every timestamp written into the image (default 315532800, 1980-01-01,\n                     as nixpkgs' stdenv exports it; the earliest date FAT can store)\n  NIX_BUILD_CORES    default for --jobs when set (0 means all cores)\n\nExit codes: 0 success, 1 bad input (spec, sources, sizes, usage), 2 internal failure,\n  128+N after signal N (SIGINT, SIGTERM, SIGHUP), which leaves nothing behind."
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -56,6 +60,30 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Parses the command line. `--help` and `--version` print and exit 0;
+/// a usage error (unknown subcommand or option, missing or malformed
+/// argument) is bad input like any other: one line, exit 1.
+pub fn parse_args() -> Result<Args, std::process::ExitCode> {
+    use clap::error::ErrorKind;
+    match Args::try_parse() {
+        Ok(args) => Ok(args),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            Err(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            Err(std::process::ExitCode::from(1))
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            eprintln!("error: {first} (see nix-repart --help)");
+            Err(std::process::ExitCode::from(1))
+        }
+    }
 }
 
 /// A failed command: its message lines and exit code.
@@ -109,6 +137,9 @@ pub fn run(args: Args) -> Result<(), Failure> {
         }
         Command::Inspect { image, json } => {
             let disk = inspect::inspect(&image)?;
+            for warning in &disk.warnings {
+                eprintln!("warning: {warning}");
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&disk)?);
             } else {
@@ -122,7 +153,11 @@ pub fn run(args: Args) -> Result<(), Failure> {
 /// Reads the environment once and starts the worker threads.
 fn build_options(jobs: Option<usize>) -> Result<BuildOptions, Failure> {
     let options = BuildOptions { source_date_epoch: source_date_epoch()?, jobs: worker_count(jobs)? };
-    rayon::ThreadPoolBuilder::new().num_threads(options.jobs).build_global().context("starting worker threads")?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(options.jobs)
+        .stack_size(WORKER_STACK)
+        .build_global()
+        .context("starting worker threads")?;
     Ok(options)
 }
 

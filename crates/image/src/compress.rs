@@ -13,14 +13,21 @@ use std::path::Path;
 
 use nix_repart_spec::{ImageCompression, ImageCompressionAlgorithm};
 
+use nix_repart_work::WorkDir;
+
 use crate::output::PendingFile;
 use crate::ImageError;
 
 /// Compresses the (complete) pending file `raw` into a new pending file
 /// named after `raw`'s target plus the algorithm's suffix.
-pub fn compress(raw: &mut PendingFile, how: ImageCompression, jobs: usize) -> Result<PendingFile, ImageError> {
+pub fn compress(
+    work: &WorkDir,
+    raw: &mut PendingFile,
+    how: ImageCompression,
+    jobs: usize,
+) -> Result<PendingFile, ImageError> {
     let target = compressed_name(raw.target(), Some(how));
-    let mut compressed = PendingFile::create(&target)?;
+    let mut compressed = PendingFile::create(work, &target)?;
     let source_path = raw.target().to_path_buf();
     let read_error = |source| ImageError::Read { path: source_path.clone(), source };
     let file = raw.file();

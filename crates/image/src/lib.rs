@@ -17,6 +17,7 @@ pub mod compress;
 pub mod content;
 mod error;
 mod external;
+pub mod gpt_read;
 pub mod inspect;
 pub mod output;
 pub mod report;
@@ -30,6 +31,7 @@ use nix_repart_plan::{ContentSizes, Plan};
 use nix_repart_spec::{Bytes, ImageSize, Minimize, Spec};
 
 pub use error::ImageError;
+use nix_repart_work::WorkDir;
 use output::PendingFile;
 
 /// The name of the JSON report, as nixpkgs' module names it.
@@ -61,8 +63,8 @@ fn plan(spec: &Spec, sizes: &ContentSizes) -> Result<Plan, ImageError> {
 /// The plan, without writing anything: squashfs filesystems are compressed
 /// only to be measured.
 pub fn plan_image(spec: &Spec, options: &BuildOptions) -> Result<Plan, ImageError> {
-    let dir = tempfile::tempdir().map_err(|source| ImageError::Write { path: std::env::temp_dir(), source })?;
-    let scratch = Scratch { dir: dir.path(), epoch: options.source_date_epoch, ext_extra: &[] };
+    let work = WorkDir::create(&std::env::temp_dir()).map_err(ImageError::Work)?;
+    let scratch = Scratch { dir: work.path(), epoch: options.source_date_epoch, ext_extra: &[] };
     let mut measured = content::measure(spec, &scratch)?;
     for (i, c) in measured.contents.iter().enumerate() {
         if let Some(Content::Squashfs { tree, config }) = c {
@@ -75,13 +77,13 @@ pub fn plan_image(spec: &Spec, options: &BuildOptions) -> Result<Plan, ImageErro
     plan(spec, &measured.sizes)
 }
 
-/// Builds the image into `out_dir` (created if missing, and removed again
-/// if the build fails and left it empty).
+/// Builds the image into `out_dir` (created if missing). Everything else
+/// the build makes lives in its work directory there, which goes when the
+/// build ends; a failed build leaves nothing (see `nix_repart_work`).
 pub fn build_image(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Result<(Plan, Written), ImageError> {
-    let created = !out_dir.exists();
-    std::fs::create_dir_all(out_dir).map_err(|source| ImageError::CreateDir { path: out_dir.to_path_buf(), source })?;
+    let mut work = WorkDir::create(out_dir).map_err(ImageError::Work)?;
     let mut ext_extra = vec![0u64; spec.partitions.len()];
-    let mut result = build_into(spec, out_dir, options, &ext_extra);
+    let mut result = build_into(spec, out_dir, &mut work, options, &ext_extra);
     // One retry when a minimized ext filesystem was estimated too small.
     if let Err(ImageError::Mkfs { partition, source: nix_repart_mkfs::MkfsError::TooSmall { size, .. } }) = &result {
         if let Some(i) = spec.partitions.iter().position(|p| &p.id == partition && p.minimize != Minimize::Off) {
@@ -90,14 +92,14 @@ pub fn build_image(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Resul
                 "partition {partition}: the Minimize= estimate of {size} bytes was short; built again with {} bytes more",
                 ext_extra[i]
             );
-            result = build_into(spec, out_dir, options, &ext_extra).map(|(plan, mut written)| {
+            result = build_into(spec, out_dir, &mut work, options, &ext_extra).map(|(plan, mut written)| {
                 written.notes.insert(0, note);
                 (plan, written)
             });
         }
     }
-    if result.is_err() && created {
-        let _ = std::fs::remove_dir(out_dir);
+    if result.is_ok() {
+        work.finish();
     }
     result
 }
@@ -105,14 +107,15 @@ pub fn build_image(spec: &Spec, out_dir: &Path, options: &BuildOptions) -> Resul
 fn build_into(
     spec: &Spec,
     out_dir: &Path,
+    work: &mut WorkDir,
     options: &BuildOptions,
     ext_extra: &[u64],
 ) -> Result<(Plan, Written), ImageError> {
-    let scratch = Scratch { dir: out_dir, epoch: options.source_date_epoch, ext_extra };
+    let scratch = Scratch { dir: work.path(), epoch: options.source_date_epoch, ext_extra };
     let mut measured = content::measure(spec, &scratch)?;
     let name = format!("{}.raw", spec.base_name());
     let image_path = out_dir.join(&name);
-    let mut image = PendingFile::create(&image_path)?;
+    let mut image = PendingFile::create(work, &image_path)?;
     let written_at = write_squashfs(spec, &mut measured, image.file(), options)?;
     let plan = plan(spec, &measured.sizes)?;
     let write_error = |source| ImageError::Write { path: image_path.clone(), source };
@@ -126,27 +129,29 @@ fn build_into(
     }
     image.file().set_len(plan.image.size.0).map_err(write_error)?;
     let temp_path = image.temp_path().to_path_buf();
-    let paths = Paths { image: &image_path, temp: &temp_path, scratch: out_dir };
+    let paths = Paths { image: &image_path, temp: &temp_path, scratch: work.path() };
     let notes = write_rest(spec, &plan, &measured.contents, image.file(), &paths, options)?;
     let mut splits = Vec::new();
     for planned in &plan.partitions {
         if let Some(split_name) = &planned.split_file {
-            splits.push(write_split(image.file(), planned.offset.0, planned.size.0, &out_dir.join(split_name))?);
+            splits.push(write_split(work, image.file(), planned.offset.0, planned.size.0, &out_dir.join(split_name))?);
         }
     }
     if let Some(how) = spec.compression {
-        image = compress::compress(&mut image, how, options.jobs)?;
+        image = compress::compress(work, &mut image, how, options.jobs)?;
         for split in &mut splits {
-            *split = compress::compress(split, how, options.jobs)?;
+            *split = compress::compress(work, split, how, options.jobs)?;
         }
     }
     let report_path = out_dir.join(REPORT_FILE);
-    let report = write_report(&plan, &report_path)?;
+    let report = write_report(work, &plan, &report_path)?;
     let split_files = splits.iter().map(|f| f.target().to_path_buf()).collect();
     let image_path = image.target().to_path_buf();
     let mut files = vec![image, report];
     files.append(&mut splits);
-    commit_all(files)?;
+    for file in files {
+        file.commit(work)?;
+    }
     Ok((plan, Written { image: image_path, report: report_path, split_files, notes }))
 }
 
@@ -233,8 +238,8 @@ fn write_rest(
     Ok(notes)
 }
 
-fn write_report(plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
-    let mut report = PendingFile::create(path)?;
+fn write_report(work: &WorkDir, plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
+    let mut report = PendingFile::create(work, path)?;
     let text = report::render(plan).map_err(ImageError::Report)?;
     std::io::Write::write_all(report.file(), text.as_bytes())
         .map_err(|source| ImageError::Write { path: path.to_path_buf(), source })?;
@@ -242,28 +247,10 @@ fn write_report(plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
 }
 
 /// One partition's bytes, copied out of the finished image.
-fn write_split(image: &File, offset: u64, size: u64, path: &Path) -> Result<PendingFile, ImageError> {
-    let mut split = PendingFile::create(path)?;
+fn write_split(work: &WorkDir, image: &File, offset: u64, size: u64, path: &Path) -> Result<PendingFile, ImageError> {
+    let mut split = PendingFile::create(work, path)?;
     let write_error = |source| ImageError::Write { path: path.to_path_buf(), source };
     split.file().set_len(size).map_err(write_error)?;
     blocks::copy_range(image, offset, size, split.file(), 0).map_err(write_error)?;
     Ok(split)
-}
-
-/// Renames every file into place. Renames cannot be one atomic step, so if
-/// one fails the files already renamed are removed again: a failed build
-/// never leaves outputs behind.
-fn commit_all(files: Vec<PendingFile>) -> Result<(), ImageError> {
-    let mut done: Vec<PathBuf> = Vec::new();
-    for file in files {
-        let target = file.target().to_path_buf();
-        if let Err(e) = file.commit() {
-            for path in &done {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(e);
-        }
-        done.push(target);
-    }
-    Ok(())
 }

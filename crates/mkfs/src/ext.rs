@@ -94,7 +94,7 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
     args.push((job.size / 4096).to_string());
     let epoch = job.epoch.to_string();
     let env: [(&str, &OsStr); 2] = [("E2FSPROGS_FAKE_TIME", epoch.as_ref()), ("MKE2FS_CONFIG", conf.as_os_str())];
-    match tool::run(MKE2FS, &args, &env)? {
+    match tool::run(MKE2FS, &args, job.epoch, &env)? {
         Outcome::Success => {}
         Outcome::Failed { stderr, .. } if out_of_space(&stderr) => {
             return Err(MkfsError::TooSmall { tool: MKE2FS.name, size: job.size, stderr })

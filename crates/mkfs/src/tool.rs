@@ -1,6 +1,10 @@
 //! Running an mkfs tool: a missing tool names its Debian and nixpkgs
-//! package; a failure shows the tool's stderr. The environment is pinned
-//! (`LC_ALL=C`) so that messages and behaviour do not depend on locale.
+//! package; a failure shows the command and the tool's stderr. The tool
+//! gets an environment of nix-repart's own, never the caller's: `PATH` (to
+//! be found), `LC_ALL=C`, `TZ=UTC`, `SOURCE_DATE_EPOCH` from the build and
+//! the variables the caller of [`run`] names; nothing else (no stray
+//! `MKE2FS_*`, `E2FSPROGS_*` or locale settings). The child runs through
+//! `nix_repart_work::run`, so an interrupt ends it.
 
 use std::ffi::OsStr;
 use std::process::Command;
@@ -24,18 +28,29 @@ pub enum Outcome {
     Failed { status: String, stderr: String },
 }
 
-/// Runs `tool` with `args` and extra environment.
-pub fn run<I, S>(tool: Tool, args: I, env: &[(&str, &OsStr)]) -> Result<Outcome, MkfsError>
+/// The whole environment of a tool run: see the module documentation.
+pub fn environment(epoch: u64, extra: &[(&str, &OsStr)]) -> Vec<(String, std::ffi::OsString)> {
+    let mut env = vec![
+        ("LC_ALL".to_string(), "C".into()),
+        ("TZ".to_string(), "UTC".into()),
+        ("SOURCE_DATE_EPOCH".to_string(), epoch.to_string().into()),
+    ];
+    if let Some(path) = std::env::var_os("PATH") {
+        env.push(("PATH".to_string(), path));
+    }
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_os_string())));
+    env
+}
+
+/// Runs `tool` with `args` in the environment of [`environment`].
+pub fn run<I, S>(tool: Tool, args: I, epoch: u64, env: &[(&str, &OsStr)]) -> Result<Outcome, MkfsError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
     let mut cmd = Command::new(tool.name);
-    cmd.args(args).env("LC_ALL", "C");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let output = cmd.output().map_err(|source| match source.kind() {
+    cmd.args(args).env_clear().envs(environment(epoch, env));
+    let output = nix_repart_work::run(&mut cmd).map_err(|source| match source.kind() {
         std::io::ErrorKind::NotFound => {
             MkfsError::ToolMissing { tool: tool.name, debian: tool.debian, nixpkgs: tool.nixpkgs }
         }
@@ -48,5 +63,19 @@ where
     let stdout = String::from_utf8_lossy(&output.stdout);
     let text = if stderr.trim().is_empty() { stdout } else { stderr };
     let stderr = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" / ");
-    Ok(Outcome::Failed { status: output.status.to_string(), stderr })
+    let command = shown_command(&cmd);
+    Ok(Outcome::Failed { status: format!("{}, command: {command}", output.status), stderr })
+}
+
+/// The command line as a shell would take it, for error messages.
+fn shown_command(cmd: &Command) -> String {
+    let quote = |word: &OsStr| {
+        let text = word.to_string_lossy();
+        if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:+@%".contains(c)) {
+            text.into_owned()
+        } else {
+            format!("'{}'", text.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(quote).collect::<Vec<_>>().join(" ")
 }

@@ -1,0 +1,54 @@
+//! What an interrupted process must undo: live work directories, outputs
+//! renamed into place by builds that have not finished, output directories
+//! they created, and running children. One lock guards it all, so a child
+//! cannot start while [`abort`] runs, nor after it.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub aborting: bool,
+    pub work_dirs: Vec<PathBuf>,
+    pub outputs: Vec<PathBuf>,
+    pub created_dirs: Vec<PathBuf>,
+    pub children: Vec<u32>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    aborting: false,
+    work_dirs: Vec::new(),
+    outputs: Vec::new(),
+    created_dirs: Vec::new(),
+    children: Vec::new(),
+});
+
+pub(crate) fn registry() -> MutexGuard<'static, Registry> {
+    // A poisoned lock only means a thread panicked while holding it; the
+    // lists are still right.
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Ends every child started through [`crate::run`] (SIGKILL, by PID) and
+/// removes every live work directory, the outputs of unfinished builds and
+/// the output directories they created. No child starts afterwards. For a
+/// signal handler: the caller exits right after.
+pub fn abort() {
+    let mut r = registry();
+    r.aborting = true;
+    for pid in r.children.drain(..) {
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
+            // SAFETY: kill(2) takes two integers and touches no memory.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+    for dir in r.work_dirs.drain(..) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    for output in r.outputs.drain(..) {
+        let _ = std::fs::remove_file(output);
+    }
+    for dir in r.created_dirs.drain(..) {
+        let _ = std::fs::remove_dir(dir);
+    }
+}
