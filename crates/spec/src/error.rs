@@ -116,7 +116,7 @@ pub enum ProblemKind {
     LabelNotUcs2 { label: String, character: char },
     #[error("label {label:?} contains '%': systemd specifiers are not expanded by nix-repart; write the value itself")]
     LabelSpecifier { label: String },
-    #[error("{value:?} cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')")]
+    #[error("{value:?} cannot be used in a file name (it is empty, longer than 64 bytes, contains '/' or NUL, or is '.' or '..')")]
     BadFileName { value: String },
     #[error("partition id {id:?} is also used by {first}")]
     DuplicateId { id: String, first: String },
@@ -166,4 +166,26 @@ pub enum ProblemKind {
     ContentWithoutFormat { partition: String },
     #[error("the spec has no partitions")]
     NoPartitions,
+    #[error("{value:?} is larger than {max}, the largest size nix-repart handles")]
+    SizeTooLarge { value: String, max: Bytes },
+    #[error("key appears twice in the same object; JSON readers would silently keep only one")]
+    DuplicateKey,
+    #[error("{bytes} bytes long; no spec value may exceed {max} bytes (PATH_MAX)")]
+    TooLong { bytes: usize, max: usize },
+    #[error("label {label:?} contains a NUL character, which would end the GPT name there")]
+    LabelNul { label: String },
+    #[error("the all-zero GUID marks an unused GPT entry; the partition would vanish from the table (partition {partition})")]
+    UnusedType { partition: String },
+    #[error("{key}= has no effect on Format={format}: only squashfs and erofs are compressed (partition {partition})")]
+    CompressionWithoutCompressor { partition: String, key: &'static str, format: String },
+    #[error("no partition has Format={fs}, so these options would be ignored")]
+    MkfsOptionsUnused { fs: String },
+    #[error("{option:?} is not an option nix-repart passes to {tool} ({why}); the options it passes are listed in docs/spec.md")]
+    MkfsOptionRefused { tool: &'static str, option: String, why: &'static str },
+    #[error("{option} needs a value")]
+    MkfsOptionValue { option: String },
+    #[error("{path:?} has a component longer than 255 bytes (NAME_MAX)")]
+    NameTooLong { path: String },
+    #[error("{path:?} contains a NUL character, which no file name can hold")]
+    NulInPath { path: String },
 }

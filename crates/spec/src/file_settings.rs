@@ -24,11 +24,12 @@ pub fn apply_list_value(c: &mut Checker, pointer: &str, key: &str, value: &str, 
                 p.make_directories.extend(check_inner_path(c, pointer, dir));
             }
         }
-        "ExcludeFiles" => {
-            if let Some(path) = c.resolve(pointer, value) {
-                p.exclude_files.push(path);
-            }
+        // repart.d(5): an absolute path on the host. A relative one would
+        // match no source and be silently ignored.
+        "ExcludeFiles" if !value.starts_with('/') => {
+            c.problem(pointer, ProblemKind::NotAbsolute { path: value.to_string() });
         }
+        "ExcludeFiles" => p.exclude_files.push(std::path::PathBuf::from(value)),
         "ExcludeFilesTarget" => p.exclude_files_target.extend(check_inner_path(c, pointer, value)),
         _ => {}
     }

@@ -9,6 +9,9 @@
 
 pub mod error;
 mod file_settings;
+pub mod input;
+mod json_check;
+mod mkfs_options;
 pub mod model;
 pub mod nix_attrs;
 pub mod raw;
@@ -36,14 +39,15 @@ pub fn parse_spec(text: &str) -> Result<Spec, SpecError> {
 /// Parses and validates spec text; relative source paths are resolved
 /// against `base_dir`.
 pub fn parse_spec_in(text: &str, base_dir: Option<&Path>) -> Result<Spec, SpecError> {
-    let (raw, problems) = raw::parse(text).map_err(|p| SpecError::Invalid(Problems(vec![p])))?;
+    let (raw, problems) = raw::parse(text).map_err(|p| SpecError::Invalid(Problems(p)))?;
     validate::validate(raw, problems, base_dir).map_err(|p| SpecError::Invalid(Problems(p)))
 }
 
 /// Reads, parses and validates a spec file. Relative source paths in it
 /// are relative to the file's directory.
 pub fn load_spec(path: &Path) -> Result<Spec, SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_path_buf(), source })?;
+    let text = input::read_text(path, input::MAX_SPEC_BYTES)
+        .map_err(|source| SpecError::Read { path: path.to_path_buf(), source })?;
     let dir = path.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d });
     let base = dir.map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf()));
     parse_spec_in(&text, base.as_deref())

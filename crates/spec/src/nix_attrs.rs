@@ -30,7 +30,8 @@ pub fn closure_attribute(id: &str) -> String {
 
 /// The validated spec and the output directory named in `.attrs.json`.
 pub fn load_from_attrs(path: &Path) -> Result<(Spec, PathBuf), SpecError> {
-    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_path_buf(), source })?;
+    let text = crate::input::read_text(path, crate::input::MAX_SPEC_BYTES)
+        .map_err(|source| SpecError::Read { path: path.to_path_buf(), source })?;
     let (spec_text, out) =
         spec_from_attrs(&text).map_err(|problem| SpecError::Attrs { path: path.to_path_buf(), problem })?;
     Ok((crate::parse_spec_in(&spec_text, None)?, out))

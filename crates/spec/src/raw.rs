@@ -349,15 +349,24 @@ impl Walker {
 
 /// Parses spec text into a [`RawSpec`] and the shape problems found in it
 /// (validation goes on, to report everything at once), or fails with the
-/// one problem of text that is not a JSON object.
-pub fn parse(text: &str) -> Result<(RawSpec, Vec<Problem>), Problem> {
-    let doc: Value = serde_json::from_str(text).map_err(|e| Problem {
-        pointer: String::new(),
-        kind: ProblemKind::Json { message: json_message(&e), line: e.line(), column: e.column() },
+/// problems of text that cannot be read as a spec at all: not JSON, not an
+/// object, duplicate keys or over-long strings (reading on would only
+/// report the same values again, or echo strings too long to show).
+pub fn parse(text: &str) -> Result<(RawSpec, Vec<Problem>), Vec<Problem>> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        vec![Problem {
+            pointer: String::new(),
+            kind: ProblemKind::Json { message: json_message(&e), line: e.line(), column: e.column() },
+        }]
     })?;
     if !doc.is_object() {
         let found = type_name(&doc);
-        return Err(Problem { pointer: String::new(), kind: ProblemKind::WrongType { expected: "an object", found } });
+        let kind = ProblemKind::WrongType { expected: "an object", found };
+        return Err(vec![Problem { pointer: String::new(), kind }]);
+    }
+    let problems = crate::json_check::check(text);
+    if !problems.is_empty() {
+        return Err(problems);
     }
     let mut walker = Walker { problems: Vec::new() };
     let raw = walker.spec(&doc);

@@ -80,8 +80,13 @@ pub(crate) fn check(
         if setting.key == "Type" {
             type_seen = true;
             partition_type = PartitionType::resolve(value, arch);
-            if partition_type.is_none() {
-                c.problem(&here.pointer, ProblemKind::UnknownType { value: value.to_string() });
+            match partition_type {
+                None => c.problem(&here.pointer, ProblemKind::UnknownType { value: value.to_string() }),
+                Some(t) if t.guid.is_nil() => {
+                    c.problem(&here.pointer, ProblemKind::UnusedType { partition: id.to_string() });
+                    partition_type = None;
+                }
+                Some(_) => {}
             }
         } else {
             apply(c, &here, value, &mut p);
@@ -91,6 +96,7 @@ pub(crate) fn check(
         c.problem(format!("{config}/Type"), ProblemKind::Missing);
     }
     check_ranges(c, &config, &p);
+    check_compression_applies(c, &config, &p);
     if p.copy_blocks.is_some() && p.format.is_some() {
         c.problem(format!("{config}/CopyBlocks"), ProblemKind::CopyBlocksWithFormat { partition: id.to_string() });
     }
@@ -256,7 +262,12 @@ fn parse_c_unsigned(value: &str) -> Option<u64> {
 }
 
 fn check_size(c: &mut Checker, here: &Here, value: &str) -> Option<Bytes> {
-    parse_or(c, here, value, parse_size, |v| ProblemKind::NotASize { value: v })
+    let size = parse_or(c, here, value, parse_size, |v| ProblemKind::NotASize { value: v })?;
+    if size > Bytes::MAX_SIZE {
+        c.problem(&here.pointer, ProblemKind::SizeTooLarge { value: value.to_string(), max: Bytes::MAX_SIZE });
+        return None;
+    }
+    Some(size)
 }
 
 fn check_bool(c: &mut Checker, here: &Here, value: &str) -> Option<bool> {
@@ -284,6 +295,10 @@ fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
         c.problem(&here.pointer, ProblemKind::LabelSpecifier { label: value.to_string() });
         return None;
     }
+    if value.contains('\0') {
+        c.problem(&here.pointer, ProblemKind::LabelNul { label: value.to_string() });
+        return None;
+    }
     Some(value.to_string())
 }
 
@@ -302,7 +317,9 @@ fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String>
             }
         }
     }
-    if value.is_empty() || value.contains(['/', '\0']) {
+    // Each specifier expands to at most 36 bytes (a type name or UUID).
+    let expanded = value.len() + value.matches('%').count() * 34;
+    if value.is_empty() || value.contains(['/', '\0']) || expanded > 64 {
         c.problem(&here.pointer, ProblemKind::BadFileName { value: value.to_string() });
         return None;
     }
@@ -361,6 +378,22 @@ fn block_source_size(path: &std::path::Path, meta: &std::fs::Metadata) -> Option
         return file.seek(SeekFrom::End(0)).ok().map(Bytes);
     }
     None
+}
+
+/// `Compression=` and `CompressionLevel=` only mean something to the
+/// compressing filesystems; elsewhere they would be silently ignored.
+fn check_compression_applies(c: &mut Checker, config: &str, p: &Partition) {
+    let format = p.format.as_deref().unwrap_or("");
+    if matches!(format, "squashfs" | "erofs") {
+        return;
+    }
+    let shown = if format.is_empty() { "(none)" } else { format };
+    for (key, set) in [("Compression", p.compression.is_some()), ("CompressionLevel", p.compression_level.is_some())] {
+        if set {
+            let (partition, format) = (p.id.clone(), shown.to_string());
+            c.problem(format!("{config}/{key}"), ProblemKind::CompressionWithoutCompressor { partition, key, format });
+        }
+    }
 }
 
 fn check_ranges(c: &mut Checker, config: &str, p: &Partition) {

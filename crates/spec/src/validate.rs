@@ -75,6 +75,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         c.problem("/partitions", ProblemKind::NoPartitions);
     }
     check_unique_ids(c, &partitions);
+    crate::mkfs_options::check(c, &raw.mkfs_options, &partitions);
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
     Spec {
@@ -134,8 +135,17 @@ fn check_version(c: &mut Checker, version: Option<&Value>) {
     }
 }
 
+/// The longest `name`, `imageVersion` or partition id: the output file
+/// `<name>_<version>.<split>.raw.zst` and its temporary name must stay
+/// within 255 bytes.
+const MAX_OUTPUT_NAME_PART: usize = 64;
+
 fn check_file_name(c: &mut Checker, pointer: &str, value: &str) -> bool {
-    let ok = !value.is_empty() && value != "." && value != ".." && !value.contains(['/', '\0']);
+    let ok = !value.is_empty()
+        && value != "."
+        && value != ".."
+        && !value.contains(['/', '\0'])
+        && value.len() <= MAX_OUTPUT_NAME_PART;
     if !ok {
         c.problem(pointer, ProblemKind::BadFileName { value: value.to_string() });
     }
@@ -186,6 +196,10 @@ fn check_image_size(c: &mut Checker, size: Option<&str>) -> ImageSize {
     match size {
         None | Some("auto") => ImageSize::Auto,
         Some(text) => match parse_size(text) {
+            Some(bytes) if bytes > Bytes::MAX_SIZE => {
+                c.problem("/imageSize", ProblemKind::SizeTooLarge { value: text.to_string(), max: Bytes::MAX_SIZE });
+                ImageSize::Auto
+            }
             // systemd-repart rounds --size= up to a multiple of 4096.
             Some(bytes) => ImageSize::Fixed(bytes.round_up(Bytes(4096))),
             None => {
@@ -243,15 +257,27 @@ fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<St
     checked
 }
 
-/// An absolute path inside the partition, normalised; `..` is refused.
+/// The longest file name a Linux filesystem holds (`NAME_MAX`).
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// An absolute path inside the partition, normalised; `..`, NUL and names
+/// longer than [`MAX_NAME_BYTES`] are refused.
 pub(crate) fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Option<String> {
     if !path.starts_with('/') {
         c.problem(pointer, ProblemKind::NotAbsolute { path: path.to_string() });
         return None;
     }
+    if path.contains('\0') {
+        c.problem(pointer, ProblemKind::NulInPath { path: path.to_string() });
+        return None;
+    }
     let mut parts = Vec::new();
     for component in Path::new(path).components() {
         match component {
+            Component::Normal(part) if part.len() > MAX_NAME_BYTES => {
+                c.problem(pointer, ProblemKind::NameTooLong { path: path.to_string() });
+                return None;
+            }
             Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
             Component::ParentDir => {
                 c.problem(pointer, ProblemKind::Escapes { path: path.to_string() });
@@ -324,7 +350,7 @@ fn check_store_paths(c: &mut Checker, pointer: &str, raw: &RawPartition) -> Vec<
 fn read_closure_file(c: &mut Checker, pointer: &str, file: &str) -> Vec<(String, String)> {
     let path = check_source(c, pointer, file);
     let Some(path) = path else { return Vec::new() };
-    match std::fs::read_to_string(&path) {
+    match crate::input::read_text(&path, crate::input::MAX_SPEC_BYTES) {
         Ok(text) => {
             text.lines().filter(|l| !l.trim().is_empty()).map(|l| (pointer.to_string(), l.trim().to_string())).collect()
         }

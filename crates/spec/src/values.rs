@@ -18,6 +18,10 @@ pub struct Bytes(pub u64);
 impl Bytes {
     pub const KIB: Bytes = Bytes(1024);
     pub const MIB: Bytes = Bytes(1024 * 1024);
+    /// The largest size a spec may give (16 PiB): the sum of every size
+    /// and padding of 128 partitions stays far below what a file offset
+    /// (`i64`) can address, so no arithmetic on sizes can overflow.
+    pub const MAX_SIZE: Bytes = Bytes(1 << 54);
 
     /// Rounds up to a multiple of `unit`, or `u64::MAX` on overflow
     /// (systemd's `round_up_size()`).
