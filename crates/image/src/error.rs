@@ -4,12 +4,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("cannot create output directory {path}")]
-    CreateDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("preparing the output directory")]
+    Work(#[source] nix_repart_work::WorkError),
     #[error("cannot write {path}")]
     Write {
         path: PathBuf,
@@ -72,8 +68,8 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} has no valid GPT (checked 512- and 4096-byte sectors)")]
-    NoGpt { path: PathBuf },
+    #[error("{path} has no usable GPT ({reasons})")]
+    NoGpt { path: PathBuf, reasons: String },
 }
 
 impl ImageError {
@@ -91,5 +87,6 @@ impl ImageError {
         ) || matches!(self, ImageError::Fat { source, .. } if source.is_input_error())
             || matches!(self, ImageError::Squashfs { source, .. } if source.is_input_error())
             || matches!(self, ImageError::Mkfs { source, .. } if source.is_input_error())
+            || matches!(self, ImageError::Work(source) if source.is_input_error())
     }
 }

@@ -1,18 +1,15 @@
 //! `nix-repart inspect`: reads the GPT of an image (512- or 4096-byte
-//! sectors) and shows it as a table or JSON. Read-only; it does not look
-//! inside partitions.
+//! sectors, see `gpt_read`) and shows it as a table or JSON, with its
+//! warnings. Read-only; it does not look inside partitions.
 
 use std::fmt::Write as _;
-use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
-use gpt::disk::LogicalBlockSize;
-use gpt::GptConfig;
-use nix_repart_spec::{Bytes, PartitionType};
+use nix_repart_spec::{input, Bytes, PartitionType};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::gpt_read::{self, Gpt};
 use crate::ImageError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,6 +19,9 @@ pub struct InspectedDisk {
     pub sector_size: Bytes,
     pub disk_uuid: Uuid,
     pub partitions: Vec<InspectedPartition>,
+    /// What looked wrong: a corrupt header, entries that overlap, lie
+    /// outside the disk or share a UUID.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,47 +37,44 @@ pub struct InspectedPartition {
     pub attributes: u64,
 }
 
-/// Finds the sector size by looking for the GPT signature at LBA 1.
-fn detect_sector_size(path: &Path) -> Result<LogicalBlockSize, ImageError> {
+/// Reads the partition table of an image file (or block device). A FIFO
+/// or other special file is refused without blocking.
+pub fn inspect(path: &Path) -> Result<InspectedDisk, ImageError> {
     let read_error = |source| ImageError::Read { path: path.to_path_buf(), source };
-    let mut head = vec![0u8; 4096 + 8];
-    let mut file = File::open(path).map_err(read_error)?;
-    let n = file.read(&mut head).map_err(read_error)?;
-    let signature_at = |offset: usize| n >= offset + 8 && &head[offset..offset + 8] == b"EFI PART";
-    if signature_at(512) {
-        Ok(LogicalBlockSize::Lb512)
-    } else if signature_at(4096) {
-        Ok(LogicalBlockSize::Lb4096)
-    } else {
-        Err(ImageError::NoGpt { path: path.to_path_buf() })
-    }
+    let file = input::open(path, input::Kind::RegularFileOrBlockDevice).map_err(read_error)?;
+    let len = {
+        use std::io::{Seek, SeekFrom};
+        (&file).seek(SeekFrom::End(0)).map_err(read_error)?
+    };
+    let gpt = gpt_read::read(&file, len)
+        .map_err(|reasons| ImageError::NoGpt { path: path.to_path_buf(), reasons: reasons.0.join("; ") })?;
+    Ok(disk(&gpt, len))
 }
 
-pub fn inspect(path: &Path) -> Result<InspectedDisk, ImageError> {
-    let lb = detect_sector_size(path)?;
-    let size = std::fs::metadata(path).map_err(|source| ImageError::Read { path: path.to_path_buf(), source })?.len();
-    let disk = GptConfig::new()
-        .writable(false)
-        .logical_block_size(lb)
-        .open(path)
-        .map_err(|_| ImageError::NoGpt { path: path.to_path_buf() })?;
-    let sector = lb.as_u64();
-    let partitions = disk
-        .partitions()
+/// What `inspect` shows of a GPT read from an image of `len` bytes.
+pub fn disk(gpt: &Gpt, len: u64) -> InspectedDisk {
+    let sector = gpt.sector_size;
+    let partitions = gpt
+        .entries
         .iter()
-        .filter(|(_, p)| p.is_used())
-        .map(|(number, p)| InspectedPartition {
-            number: *number,
-            type_name: PartitionType::from_guid(p.part_type_guid.guid).display_name(),
-            type_guid: p.part_type_guid.guid,
-            label: p.name.clone(),
-            uuid: p.part_guid,
-            offset: Bytes(p.first_lba * sector),
-            size: Bytes((p.last_lba + 1 - p.first_lba) * sector),
-            attributes: p.flags,
+        .map(|e| InspectedPartition {
+            number: e.number,
+            type_name: PartitionType::from_guid(e.type_guid).display_name(),
+            type_guid: e.type_guid,
+            label: e.name.clone(),
+            uuid: e.uuid,
+            offset: Bytes(e.first_lba.saturating_mul(sector)),
+            size: Bytes(e.last_lba.saturating_sub(e.first_lba).saturating_add(1).saturating_mul(sector)),
+            attributes: e.attributes,
         })
         .collect();
-    Ok(InspectedDisk { size: Bytes(size), sector_size: Bytes(sector), disk_uuid: *disk.guid(), partitions })
+    InspectedDisk {
+        size: Bytes(len),
+        sector_size: Bytes(sector),
+        disk_uuid: gpt.disk_uuid,
+        partitions,
+        warnings: gpt.warnings.clone(),
+    }
 }
 
 /// Names of the attribute bits systemd and UEFI define.

@@ -3,7 +3,7 @@
 //! into the image with its holes kept). `-T` pins every inode time and the
 //! build time, `-U` the UUID, `--all-root` the owners; mkfs.erofs sorts
 //! directory entries itself, so the result does not depend on the
-//! staging filesystem.
+//! staging filesystem. A run that exits 0 must leave an erofs superblock.
 
 use std::path::Path;
 
@@ -43,8 +43,25 @@ pub fn make(job: &ErofsJob) -> Result<(), MkfsError> {
     args.extend(job.extra.iter().cloned());
     args.push(job.output.display().to_string());
     args.push(job.staged.display().to_string());
-    match tool::run(MKFS_EROFS, &args, &[])? {
-        Outcome::Success => Ok(()),
+    match tool::run(MKFS_EROFS, &args, job.epoch, &[])? {
+        Outcome::Success => check_superblock(job.output),
         Outcome::Failed { status, stderr } => Err(MkfsError::ToolFailed { tool: MKFS_EROFS.name, status, stderr }),
+    }
+}
+
+/// The erofs superblock magic (`EROFS_SUPER_MAGIC_V1`), at byte 1024.
+const EROFS_MAGIC: u32 = 0xE0F5_E1E2;
+
+/// A tool that exits 0 must still have made a filesystem: an empty or
+/// foreign file would become a silently broken partition.
+fn check_superblock(path: &Path) -> Result<(), MkfsError> {
+    use std::os::unix::fs::FileExt;
+    let fail = |what| MkfsError::NoFilesystem { tool: MKFS_EROFS.name, path: path.to_path_buf(), what };
+    let file = std::fs::File::open(path).map_err(|source| MkfsError::Run { tool: MKFS_EROFS.name, source })?;
+    let mut magic = [0u8; 4];
+    match file.read_exact_at(&mut magic, 1024) {
+        Ok(()) if u32::from_le_bytes(magic) == EROFS_MAGIC => Ok(()),
+        Ok(()) => Err(fail("no erofs superblock at byte 1024")),
+        Err(_) => Err(fail("the file is shorter than an erofs superblock")),
     }
 }

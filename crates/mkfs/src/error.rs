@@ -31,6 +31,8 @@ pub enum MkfsError {
     },
     #[error("{path} at offset {offset} is not the ext2/3/4 filesystem just made ({what})")]
     NotExt { path: PathBuf, offset: u64, what: &'static str },
+    #[error("{tool} exited successfully but {path} holds no filesystem ({what})")]
+    NoFilesystem { tool: &'static str, path: PathBuf, what: &'static str },
     #[error("Compression={compression} is not available for erofs here (mkfs.erofs offers lz4 and lz4hc)")]
     ErofsCompression { compression: String },
     #[error("a swap area needs at least 40960 bytes (10 pages), the partition has {size}")]

@@ -14,6 +14,12 @@ pub enum SquashfsError {
     BadLevel { algorithm: &'static str, level: u32, range: &'static str },
     #[error("path {path} cannot be stored in squashfs")]
     BadPath { path: PathBuf },
+    #[error("cannot read {path} (did it change during the build?)")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the squashfs writer (backhand) failed")]
     Backhand(#[source] backhand::BackhandError),
     #[error("cannot write the squashfs filesystem")]

@@ -49,11 +49,13 @@ pub fn write(tree: &Directory, config: &Config, mtime: u32, jobs: usize, target:
     writer.set_no_duplicate_files(true);
     let mut files = Vec::new();
     add_nodes(&mut writer, tree, &PathBuf::from("/"), mtime, &mut files)?;
+    let files = std::sync::Arc::new(files);
 
     let pipeline = pipeline::pipeline(4 * jobs.max(1) + 4);
     let producer = {
         let pipeline = std::sync::Arc::clone(&pipeline);
         let block_size = config.block_size;
+        let files = std::sync::Arc::clone(&files);
         std::thread::spawn(move || pipeline::produce(&pipeline, &files, compressor, block_size))
     };
     let mut region = match target {
@@ -62,9 +64,18 @@ pub fn write(tree: &Directory, config: &Config, mtime: u32, jobs: usize, target:
     };
     let written = pipeline::with_pipeline(pipeline, || writer.write(&mut region));
     let _ = producer.join();
-    let (_, size) = written.map_err(SquashfsError::Backhand)?;
+    let (_, size) = written.map_err(|e| unreadable_source(&files).unwrap_or(SquashfsError::Backhand(e)))?;
     region.clear_after(size).map_err(SquashfsError::Write)?;
     Ok(size)
+}
+
+/// backhand reports a file it cannot read without its path: the first
+/// source that cannot be opened now is the one, named in the error.
+fn unreadable_source(files: &[PathBuf]) -> Option<SquashfsError> {
+    files.iter().find_map(|path| match File::open(path) {
+        Ok(_) => None,
+        Err(source) => Some(SquashfsError::Read { path: path.clone(), source }),
+    })
 }
 
 /// Adds every node below `dir`, in path order, and collects the files'

@@ -24,4 +24,25 @@ pub enum TreeError {
     Conflict { target: String, first: PathBuf, second: PathBuf },
     #[error("{target} would have to be a directory, but {source_path} puts a file or symlink there")]
     NotADirectory { target: String, source_path: PathBuf },
+    #[error("{link} is a symlink (to {target}); vfat cannot store symlinks, and nix-repart never follows one out of its source: put a FAT-storable file there, or use a filesystem with symlinks")]
+    SymlinkNotStorable { link: PathBuf, target: PathBuf },
+    #[error("{} would be a path of {bytes} bytes in the image (from {}); the limit is {max} (PATH_MAX)", shorten(target), shorten(&source_path.to_string_lossy()))]
+    PathTooLong { target: String, source_path: PathBuf, bytes: usize, max: usize },
+}
+
+/// A long path shown by its first and last 60 bytes.
+fn shorten(text: &str) -> String {
+    const KEEP: usize = 60;
+    if text.len() <= 2 * KEEP + 3 {
+        return text.to_string();
+    }
+    let mut head = KEEP;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - KEEP;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}…{}", &text[..head], &text[tail..])
 }

@@ -23,6 +23,7 @@ pub use copy::{copy_source, CopyError};
 pub use error::TreeError;
 use nix_repart_spec::Partition;
 pub use stage::{stage, StageError, Staged};
+pub use walk::MAX_PATH_BYTES;
 
 /// How symlinks inside a source are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,7 +117,7 @@ pub fn build(partition: &Partition, symlinks: Symlinks) -> Result<Directory, Tre
     for store_path in &partition.store_paths {
         let Some(name) = store_path.file_name() else { continue };
         let target = join_target(&partition.nix_store_prefix, &name.to_string_lossy());
-        let node = walker.top_level(store_path, &target, symlinks == Symlinks::Follow)?;
+        let node = walker.top_level(store_path, &target, false)?;
         walk::insert(&mut root, &target, node, store_path)?;
     }
     for dir in &partition.make_directories {

@@ -1,7 +1,8 @@
 //! Reading sources into nodes, in parallel, and placing nodes at their
 //! targets. Symlinks are followed only in [`Symlinks::Follow`] mode and
 //! only when they resolve inside the source they were found in; a link back
-//! to one of its own parents is refused rather than copied forever.
+//! to one of its own parents is refused rather than copied forever. Paths
+//! longer than [`MAX_PATH_BYTES`] are refused, which bounds the depth.
 
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
@@ -11,6 +12,13 @@ use std::path::{Component, Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::{Directory, File, Node, Symlink, Symlinks, TreeError};
+
+/// The longest path a tree may hold, in bytes (`PATH_MAX` less its NUL):
+/// a longer one cannot be opened by name on the system that mounts the
+/// image, nor by the mkfs tools. It bounds the depth of every tree (2048
+/// levels at most), so the recursive walks and writers have a bounded
+/// stack.
+pub const MAX_PATH_BYTES: usize = 4095;
 
 pub struct Walker<'a> {
     symlinks: Symlinks,
@@ -48,13 +56,20 @@ impl<'a> Walker<'a> {
     }
 
     /// The node of a top-level source; `follow` resolves the source itself
-    /// when it is a symlink. `None` when excluded.
+    /// when it is a symlink (a `contents` source, named by the user).
+    /// Otherwise a symlink is kept as one, or refused where symlinks cannot
+    /// be stored: its target is outside the source by definition. `None`
+    /// when excluded.
     pub fn top_level(&self, source: &Path, target: &str, follow: bool) -> Result<Option<Node>, TreeError> {
         if self.excluded(source, target) {
             return Ok(None);
         }
         let meta = fs::symlink_metadata(source).map_err(read_error(source))?;
         if meta.file_type().is_symlink() && !follow {
+            if self.symlinks == Symlinks::Follow {
+                let target = fs::read_link(source).map_err(read_error(source))?;
+                return Err(TreeError::SymlinkNotStorable { link: source.to_path_buf(), target });
+            }
             return self.symlink(source).map(Some);
         }
         let real = if meta.file_type().is_symlink() {
@@ -98,6 +113,14 @@ impl<'a> Walker<'a> {
             .par_iter()
             .map(|(name, child)| {
                 let child_target = crate::join_target(target, &name.to_string_lossy());
+                if child_target.len() > MAX_PATH_BYTES {
+                    return Err(TreeError::PathTooLong {
+                        bytes: child_target.len(),
+                        target: child_target,
+                        source_path: child.clone(),
+                        max: MAX_PATH_BYTES,
+                    });
+                }
                 self.child(child, &child_target, name, cx)
             })
             .collect();
