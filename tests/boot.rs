@@ -24,16 +24,9 @@ fn not_bootable(log: &str) -> bool {
     log.lines().any(|l| l.contains("failed to load") && l.contains("\"UEFI Misc Device\"") && l.contains("Not Found"))
 }
 
-fn tools_present() -> bool {
-    let files = [OVMF_CODE, OVMF_VARS, "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/bin/busybox"];
-    for file in files {
-        if !Path::new(file).exists() {
-            assert!(!in_ci(), "{file} is missing; .ci/run installs it");
-            eprintln!("SKIPPED: {file} is missing");
-            return false;
-        }
-    }
-    ["qemu-system-x86_64", "cpio", "systemd-repart", "sgdisk", "sfdisk", "losetup"].iter().all(|t| require_tool(t))
+fn require_boot_tools() {
+    require_tools(&[OVMF_CODE, OVMF_VARS, "/usr/lib/systemd/boot/efi/systemd-bootx64.efi", "/bin/busybox"]);
+    require_tools(&["qemu-system-x86_64", "cpio", "systemd-repart", "sgdisk", "sfdisk", "losetup", "mkfs.ext4"]);
 }
 
 fn build_appliance(dir: &Path, marker: &str, store_marker: &str) -> PathBuf {
@@ -162,11 +155,19 @@ fn grow(image: &Path, work: &Path) -> &'static str {
     "systemd-repart created home and var; mkfs.ext4 -E offset= formatted them"
 }
 
+#[cfg_attr(
+    any(
+        lacks = "qemu-boot",
+        lacks = "systemd-repart",
+        lacks = "gpt-tools",
+        lacks = "loop-devices",
+        lacks = "e2fsprogs"
+    ),
+    ignore = "needs QEMU, OVMF, cpio, busybox and systemd-boot, systemd-repart, sfdisk and sgdisk, losetup and /dev/loop-control, e2fsprogs; .ci/run installs them"
+)]
 #[test]
 fn appliance_boots_then_grows_and_boots_again() {
-    if !tools_present() {
-        return;
-    }
+    require_boot_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     let image = build_appliance(dir.path(), "appliance-ok", "appliance-ok");
     let log = boot(&image, dir.path());
@@ -207,11 +208,19 @@ fn appliance_boots_then_grows_and_boots_again() {
 /// nixpkgs' layout (its appliance test and example): vfat ESP and an ext4
 /// root sized by Minimize=guess, the marker on the ext4 partition, which
 /// the kernel mounts.
+#[cfg_attr(
+    any(
+        lacks = "qemu-boot",
+        lacks = "systemd-repart",
+        lacks = "gpt-tools",
+        lacks = "loop-devices",
+        lacks = "e2fsprogs"
+    ),
+    ignore = "needs QEMU, OVMF, cpio, busybox and systemd-boot, systemd-repart, sfdisk and sgdisk, losetup and /dev/loop-control, e2fsprogs; .ci/run installs them"
+)]
 #[test]
 fn ext4_root_image_boots() {
-    if !tools_present() {
-        return;
-    }
+    require_boot_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     let image = build_appliance_with(dir.path(), "ext4-ok", "ext4-ok", "ext4");
     let log = boot(&image, dir.path());
@@ -222,11 +231,19 @@ fn ext4_root_image_boots() {
     );
 }
 
+#[cfg_attr(
+    any(
+        lacks = "qemu-boot",
+        lacks = "systemd-repart",
+        lacks = "gpt-tools",
+        lacks = "loop-devices",
+        lacks = "e2fsprogs"
+    ),
+    ignore = "needs QEMU, OVMF, cpio, busybox and systemd-boot, systemd-repart, sfdisk and sgdisk, losetup and /dev/loop-control, e2fsprogs; .ci/run installs them"
+)]
 #[test]
 fn broken_images_do_not_boot() {
-    if !tools_present() {
-        return;
-    }
+    require_boot_tools();
     let dir = tempfile::tempdir().expect("tempdir");
     // The store holds another marker than the kernel command line expects.
     let image = build_appliance(dir.path(), "appliance-ok", "something-else");

@@ -105,6 +105,10 @@ fn plan_prints_the_layout_and_writes_nothing() {
     }
 }
 
+#[cfg_attr(
+    any(lacks = "gpt-tools", lacks = "loop-devices"),
+    ignore = "needs sfdisk and sgdisk, losetup and /dev/loop-control; .ci/run installs them"
+)]
 #[test]
 fn inspect_reads_back_what_build_wrote() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -128,17 +132,15 @@ fn inspect_reads_back_what_build_wrote() {
         table.contains("boot") && table.contains("read-only(60)") && table.contains("grow-file-system(59)"),
         "{table}"
     );
-    if require_tool("sgdisk") && require_tool("losetup") {
-        let device = Loop::attach(&image, 4096);
-        assert_sgdisk_clean(&device.device);
-    }
+    common::require_tools(&["sgdisk", "losetup"]);
+    let device = Loop::attach(&image, 4096);
+    assert_sgdisk_clean(&device.device);
 }
 
+#[cfg_attr(lacks = "gpt-tools", ignore = "needs sfdisk and sgdisk; .ci/run installs them")]
 #[test]
 fn huge_sparse_image_caps_the_protective_mbr() {
-    if !require_tool("sgdisk") {
-        return;
-    }
+    require_tool("sgdisk");
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = dir.path().join("spec.json");
     fs::write(&spec, r#"{"version": 1, "name": "big", "imageSize": "3T", "partitions": [{"id": "10-root", "repartConfig": {"Type": "root"}}]}"#)

@@ -346,15 +346,51 @@ fn compare_split_files(layout: &Layout, theirs: &Path, ours: &Path) {
     }
 }
 
-#[test]
-fn layouts_match_systemd_repart_252() {
-    let tools = ["systemd-repart", "sfdisk", "sgdisk", "losetup", "truncate"];
-    if !tools.iter().all(|t| require_tool(t)) {
-        return;
-    }
-    assert!(LAYOUTS.len() >= 12);
-    for layout in LAYOUTS {
-        eprintln!("layout {}", layout.name);
-        check_layout(layout);
-    }
+/// Builds the layout `name` with systemd-repart 252 and nix-repart.
+fn check_named(name: &str) {
+    require_tools(&["systemd-repart", "sfdisk", "sgdisk", "losetup", "truncate"]);
+    let layout = LAYOUTS.iter().find(|l| l.name == name).unwrap_or_else(|| panic!("no layout {name}"));
+    check_layout(layout);
+}
+
+/// One test per layout, so that one difference does not hide the others.
+macro_rules! layout_tests {
+    ($($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            #[cfg_attr(
+                any(lacks = "systemd-repart", lacks = "gpt-tools", lacks = "loop-devices"),
+                ignore = "needs systemd-repart, sfdisk, sgdisk and loop devices; .ci/run installs them"
+            )]
+            fn $test() {
+                check_named($name);
+            }
+        )*
+
+        #[test]
+        fn every_layout_has_its_own_test() {
+            let mut tested = vec![$($name),*];
+            let mut defined: Vec<&str> = LAYOUTS.iter().map(|l| l.name).collect();
+            tested.sort_unstable();
+            defined.sort_unstable();
+            assert_eq!(tested, defined);
+        }
+    };
+}
+
+layout_tests! {
+    one_partition => "one-partition",
+    esp_and_root => "esp-and-root",
+    esp_generic_root_growing => "esp-generic-root-growing",
+    repeated_types => "repeated-types",
+    fixed_size_weights => "fixed-size-weights",
+    padding => "padding",
+    sectors_4096 => "sectors-4096",
+    uuid_and_label_override => "uuid-and-label-override",
+    attribute_bits => "attribute-bits",
+    non_ascii_labels => "non-ascii-labels",
+    copy_blocks => "copy-blocks",
+    odd_sizes => "odd-sizes",
+    minimum_wins_over_share => "minimum-wins-over-share",
+    split_files => "split-files",
 }

@@ -11,7 +11,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{build, build_ok, extract, partitions, require_tool, run_ok};
+use common::{build, build_ok, extract, partitions, require_tools, run_ok};
 
 /// A source tree: files of several sizes and modes, nested and long
 /// names, short and long symlinks, an empty directory. `reverse` creates
@@ -93,15 +93,10 @@ fn partition_file(out: &Path, image: &str, to: &Path) {
     extract(&out.join(image), offset, size, to);
 }
 
-fn tools(list: &[&str]) -> bool {
-    list.iter().all(|t| require_tool(t))
-}
-
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
 #[test]
 fn ext4_holds_the_tree_and_passes_e2fsck() {
-    if !tools(&["mke2fs", "e2fsck", "debugfs"]) {
-        return;
-    }
+    require_tools(&["mke2fs", "e2fsck", "debugfs"]);
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     make_tree(&src, false, true);
@@ -130,11 +125,10 @@ fn ext4_holds_the_tree_and_passes_e2fsck() {
     }
 }
 
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
 #[test]
 fn ext4_minimize_guess_is_tight_and_needs_no_retry() {
-    if !tools(&["mke2fs", "e2fsck"]) {
-        return;
-    }
+    require_tools(&["mke2fs", "e2fsck"]);
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     // 2000 small files and 40 MiB of data in 100 directories.
@@ -163,11 +157,13 @@ fn image_bytes(out: &Path, name: &str) -> Vec<u8> {
     std::fs::read(out.join(name)).unwrap()
 }
 
+#[cfg_attr(
+    any(lacks = "e2fsprogs", lacks = "erofs-utils"),
+    ignore = "needs e2fsprogs, erofs-utils; .ci/run installs them"
+)]
 #[test]
 fn images_are_identical_across_runs_jobs_order_and_hard_links() {
-    if !tools(&["mke2fs", "mkfs.erofs"]) {
-        return;
-    }
+    require_tools(&["mke2fs", "mkfs.erofs"]);
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     make_tree(&a, false, false);
@@ -196,11 +192,10 @@ fn images_are_identical_across_runs_jobs_order_and_hard_links() {
     }
 }
 
+#[cfg_attr(lacks = "erofs-utils", ignore = "needs erofs-utils; .ci/run installs them")]
 #[test]
 fn erofs_holds_the_tree_and_passes_fsck() {
-    if !tools(&["mkfs.erofs", "fsck.erofs"]) {
-        return;
-    }
+    require_tools(&["mkfs.erofs", "fsck.erofs"]);
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     make_tree(&src, false, true);
@@ -221,11 +216,10 @@ fn erofs_holds_the_tree_and_passes_fsck() {
     }
 }
 
+#[cfg_attr(lacks = "swap-tools", ignore = "needs mkswap and blkid; .ci/run installs them")]
 #[test]
 fn swap_header_equals_mkswap() {
-    if !tools(&["mkswap"]) {
-        return;
-    }
+    require_tools(&["mkswap"]);
     let tmp = tempfile::tempdir().unwrap();
     let spec_path = tmp.path().join("s.json");
     let spec = serde_json::json!({ "version": 1, "name": "s", "partitions": [
@@ -245,13 +239,18 @@ fn swap_header_equals_mkswap() {
     assert!(std::fs::read(&ours).unwrap() == std::fs::read(&theirs).unwrap(), "swap area differs from mkswap's");
 }
 
+#[cfg_attr(
+    any(lacks = "e2fsprogs", lacks = "erofs-utils"),
+    ignore = "needs e2fsprogs, erofs-utils; .ci/run installs them"
+)]
 #[test]
 fn errors_name_the_partition_and_the_cause() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     make_tree(&src, false, false);
     // Content larger than SizeMaxBytes.
-    if require_tool("mke2fs") {
+    require_tools(&["mke2fs", "mkfs.erofs"]);
+    {
         let partition = serde_json::json!({ "repartConfig": { "Type": "root", "Format": "ext4", "SizeMinBytes": "12M", "SizeMaxBytes": "12M" } });
         let out = tmp.path().join("small");
         std::fs::write(src.join("huge.bin"), vec![1u8; 14 << 20]).unwrap();
@@ -285,7 +284,7 @@ fn errors_name_the_partition_and_the_cause() {
     );
     assert!(!out.exists());
     // erofs-utils 1.5 has no zstd.
-    if require_tool("mkfs.erofs") {
+    {
         let partition =
             serde_json::json!({ "repartConfig": { "Type": "usr", "Format": "erofs", "Compression": "zstd" } });
         let out = tmp.path().join("zstd");

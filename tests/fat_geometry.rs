@@ -6,22 +6,11 @@
 //! firmware; nix-repart writes the fixed-disk defaults of mkfs.fat's
 //! `establish_params()` instead.
 
+mod common;
+
 use std::process::Command;
 
 use nix_repart_fat::geometry::{choose, FatType, DEFAULT_ROOT_ENTRIES};
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    assert!(ok || !in_ci(), "{tool} is required under CI=true; .ci/run installs it");
-    if !ok {
-        eprintln!("SKIPPED: {tool} is not installed");
-    }
-    ok
-}
 
 fn le16(b: &[u8], at: usize) -> u32 {
     u32::from(u16::from_le_bytes([b[at], b[at + 1]]))
@@ -48,11 +37,10 @@ fn mkfs_fields(bytes: u64, sector_size: u32) -> (u32, u32, u32, u32, u32, u32) {
     (bits, u32::from(b[13]), le16(&b, 14), fat_len, le16(&b, 17), total)
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn geometry_matches_mkfs_fat() {
-    if !have("mkfs.fat") {
-        return;
-    }
+    common::require_tool("mkfs.fat");
     // mkfs.fat 4.2 rounds a file's sector count down to a multiple of the
     // sectors per track it guesses (16, 32 or 63); nix-repart uses the whole
     // partition. Sizes here are multiples of 2016 sectors (lcm of 16, 32,

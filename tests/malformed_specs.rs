@@ -161,8 +161,8 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             "several problems at once",
             r#"{"version": 1, "name": "a/b", "partitions": [{"id": "", "repartConfig": {}}, {"id": "b", "repartConfig": {"Type": "esp", "SizeMaxBytes": "1x"}}]}"#.to_string(),
             vec![
-                r#"error: /name: "a/b" cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')"#,
-                r#"error: /partitions/0/id: "" cannot be used in a file name (it is empty, contains '/' or NUL, or is '.' or '..')"#,
+                r#"error: /name: "a/b" cannot be used in a file name (it is empty, longer than 64 bytes, contains '/' or NUL, or is '.' or '..')"#,
+                r#"error: /partitions/0/id: "" cannot be used in a file name (it is empty, longer than 64 bytes, contains '/' or NUL, or is '.' or '..')"#,
                 r#"error: /partitions/1/repartConfig/SizeMaxBytes: "1x" is not a size (a number of bytes, optionally with a K, M, G or T suffix)"#,
             ],
         ),

@@ -49,11 +49,10 @@ fn nix_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs them")]
 #[test]
 fn every_nix_file_parses() {
-    if !require_tool("nix-instantiate") {
-        return;
-    }
+    require_tool("nix-instantiate");
     let mut files = Vec::new();
     nix_files(&root(), &mut files);
     for expected in ["flake.nix", "nix/lib/spec.nix", "nix/lib/image.nix", "nix/modules/image-repart.nix"] {
@@ -70,11 +69,10 @@ fn eval_spec(expr: &str) -> std::process::Output {
     run(nix("nix-instantiate").args(["--eval", "--strict", "--json", "-E", &expr]))
 }
 
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs them")]
 #[test]
 fn spec_function_gives_the_golden_specs() {
-    if !require_tool("nix-instantiate") {
-        return;
-    }
+    require_tool("nix-instantiate");
     let fixtures = root().join("tests/nix/fixtures");
     let mut stems = BTreeSet::new();
     for entry in std::fs::read_dir(&fixtures).unwrap() {
@@ -101,11 +99,10 @@ fn spec_function_gives_the_golden_specs() {
 
 /// Option values that spec.nix refuses, and the first line of the error:
 /// each names the option as the NixOS module system would print its path.
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs them")]
 #[test]
 fn bad_options_name_the_option() {
-    if !require_tool("nix-instantiate") {
-        return;
-    }
+    require_tool("nix-instantiate");
     let esp = r#"esp = { repartConfig.Type = "esp"; repartConfig.Format = "vfat"; }"#;
     let cases = [
         (
@@ -201,12 +198,14 @@ fn top_level(paths: &BTreeSet<String>, prefix: &str) -> BTreeSet<String> {
         .collect()
 }
 
+#[cfg_attr(
+    any(lacks = "nix", lacks = "squashfs-tools", lacks = "dosfstools"),
+    ignore = "needs Nix (nix-bin), squashfs-tools, dosfstools and mtools; .ci/run installs them"
+)]
 #[test]
 fn nix_build_makes_the_image_of_the_closure() {
     for tool in ["nix-build", "unsquashfs", "fsck.vfat"] {
-        if !require_tool(tool) {
-            return;
-        }
+        require_tool(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
     let package = package_dir(tmp.path());
@@ -272,12 +271,14 @@ fn nix_build_makes_the_image_of_the_closure() {
     assert_eq!(std::fs::read(second.join("nix-built_1.raw")).unwrap(), before);
 }
 
+#[cfg_attr(
+    any(lacks = "nix", lacks = "compressors", lacks = "squashfs-tools"),
+    ignore = "needs Nix (nix-bin), zstd and xz, squashfs-tools; .ci/run installs them"
+)]
 #[test]
 fn nix_build_compresses_the_image_and_split_files() {
     for tool in ["nix-build", "zstd", "unsquashfs"] {
-        if !require_tool(tool) {
-            return;
-        }
+        require_tool(tool);
     }
     let tmp = tempfile::tempdir().unwrap();
     let package = package_dir(tmp.path());
@@ -295,11 +296,10 @@ fn nix_build_compresses_the_image_and_split_files() {
 /// The flake's outputs, evaluated with a stub for nixpkgs (which cannot
 /// be fetched here): its attribute names, the module and template paths,
 /// and `lib.toSpec`, which must be spec.nix.
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs them")]
 #[test]
 fn flake_outputs_have_the_promised_attributes() {
-    if !require_tool("nix-instantiate") {
-        return;
-    }
+    require_tool("nix-instantiate");
     let expr = r#"
       let
         stubLib = { genAttrs = names: f: builtins.listToAttrs (map (n: { name = n; value = f n; }) names); };

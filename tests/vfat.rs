@@ -156,9 +156,7 @@ fn read_with_mtools(part: &Path, work: &Path) -> Listing {
 }
 
 fn round_trip(sector_size: u32, config: &str, big_dir: usize, expected_type: &str) {
-    if !["fsck.vfat", "mcopy"].iter().all(|t| require_tool(t)) {
-        return;
-    }
+    require_tools(&["fsck.vfat", "mcopy"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let source = dir.path().join("src");
     make_tree(&source, 7, big_dir);
@@ -171,31 +169,37 @@ fn round_trip(sector_size: u32, config: &str, big_dir: usize, expected_type: &st
     assert_eq!(read_with_mtools(&part, dir.path()), expected, "mcopy -s reads back the source tree");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn fat12_minimized_512() {
     round_trip(512, r#", "Minimize": "best""#, 40, "Fat12");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn fat16_with_5000_entries_512() {
     round_trip(512, r#", "SizeMinBytes": "64M""#, 5000, "Fat16");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn fat32_600m_512() {
     round_trip(512, r#", "SizeMinBytes": "600M""#, 100, "Fat32");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn fat12_minimized_4096() {
     round_trip(4096, r#", "Minimize": "guess""#, 40, "Fat12");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn fat16_4096() {
     round_trip(4096, r#", "SizeMinBytes": "300M""#, 300, "Fat16");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
 #[test]
 fn fat32_4096() {
     round_trip(4096, r#", "SizeMinBytes": "1G""#, 100, "Fat32");

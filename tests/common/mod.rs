@@ -15,16 +15,24 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// Whether `tool` is on PATH. Under CI a missing tool is a failure, since
-/// `.ci/run` installs every tool the tests need.
-pub fn require_tool(tool: &str) -> bool {
-    let found =
-        Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(!in_ci(), "{tool} is required under CI=true; .ci/run installs it");
-        eprintln!("SKIPPED: {tool} is not installed (run .ci/run or install it)");
-    }
-    found
+/// Fails the test unless `tool` (a command on PATH, or an absolute path)
+/// is there. A test that needs a tool also carries
+/// `#[cfg_attr(lacks = "<group>", ignore = "needs ...")]` (see build.rs):
+/// where the tool is missing it is reported as ignored, with the reason,
+/// and never runs; under `CI=true` it always runs, and fails here.
+pub fn require_tool(tool: &str) {
+    let found = if tool.starts_with('/') {
+        Path::new(tool).exists()
+    } else {
+        Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    };
+    let hint = if in_ci() { ".ci/run installs it" } else { "install it, or run .ci/run" };
+    assert!(found, "{tool} is required by this test and is missing: {hint}");
+}
+
+/// [`require_tool`] for each of `tools`.
+pub fn require_tools(tools: &[&str]) {
+    tools.iter().for_each(|t| require_tool(t));
 }
 
 /// The names in a directory, sorted.

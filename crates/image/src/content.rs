@@ -82,6 +82,8 @@ pub fn measure(spec: &Spec, scratch: &Scratch) -> Result<Measured, ImageError> {
             Some(format @ ("ext2" | "ext3" | "ext4")) => {
                 let kind = ExtKind::from_format(format).unwrap_or(ExtKind::Ext4);
                 let tree = tree(p, Symlinks::Keep)?;
+                nix_repart_mkfs::ext::check_directories(&tree)
+                    .map_err(|source| ImageError::Mkfs { partition: p.id.clone(), source })?;
                 let mut size = ext_size::estimate(&tree, kind);
                 size.blocks += scratch.ext_extra.get(i).copied().unwrap_or(0).div_ceil(ext_size::BLOCK);
                 let minimized = p.minimize != Minimize::Off;

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
-    #[error("preparing the output directory")]
-    Work(#[source] nix_repart_work::WorkError),
+    #[error(transparent)]
+    Work(nix_repart_work::WorkError),
     #[error("cannot write {path}")]
     Write {
         path: PathBuf,

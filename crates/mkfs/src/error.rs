@@ -35,6 +35,8 @@ pub enum MkfsError {
     NoFilesystem { tool: &'static str, path: PathBuf, what: &'static str },
     #[error("Compression={compression} is not available for erofs here (mkfs.erofs offers lz4 and lz4hc)")]
     ErofsCompression { compression: String },
+    #[error("directory {path} has {entries} entries; mke2fs -d needs time quadratic in a directory's size and would run for many minutes, so nix-repart takes at most {max} (put large directories on squashfs or erofs)")]
+    DirectoryTooLarge { path: String, entries: usize, max: usize },
     #[error("a swap area needs at least 40960 bytes (10 pages), the partition has {size}")]
     SwapTooSmall { size: u64 },
     #[error("cannot write the swap header into {path}")]
@@ -54,6 +56,7 @@ impl MkfsError {
                 | MkfsError::ErofsCompression { .. }
                 | MkfsError::SwapTooSmall { .. }
                 | MkfsError::ToolMissing { .. }
+                | MkfsError::DirectoryTooLarge { .. }
         )
     }
 }

@@ -15,6 +15,8 @@ use std::path::Path;
 
 use uuid::Uuid;
 
+use nix_repart_tree::{Directory, Node};
+
 use crate::ext_fixup::{self, ExtReport};
 use crate::tool::{self, Outcome, MKE2FS};
 use crate::{ExtKind, MkfsError};
@@ -102,6 +104,28 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
         Outcome::Failed { status, stderr } => return Err(MkfsError::ToolFailed { tool: MKE2FS.name, status, stderr }),
     }
     ext_fixup::pin_times_and_owners(job.image, job.offset, job.epoch)
+}
+
+/// The most entries one directory may have in an ext filesystem made by
+/// `mke2fs -d`, whose population is quadratic in a directory's size
+/// (measured with e2fsprogs 1.47.0 here: 10 000 entries 7 s, 20 000 24 s,
+/// 40 000 93 s, so 100 000 would take about ten minutes).
+pub const MAX_DIRECTORY_ENTRIES: usize = 32_768;
+
+/// Refuses trees that mke2fs would take too long to populate.
+pub fn check_directories(tree: &Directory) -> Result<(), MkfsError> {
+    let mut stack: Vec<(String, &Directory)> = vec![("/".to_string(), tree)];
+    while let Some((path, dir)) = stack.pop() {
+        if dir.entries.len() > MAX_DIRECTORY_ENTRIES {
+            return Err(MkfsError::DirectoryTooLarge { path, entries: dir.entries.len(), max: MAX_DIRECTORY_ENTRIES });
+        }
+        for (name, node) in &dir.entries {
+            if let Node::Directory(sub) = node {
+                stack.push((nix_repart_tree::join_target(&path, &name.to_string_lossy()), sub));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn out_of_space(stderr: &str) -> bool {

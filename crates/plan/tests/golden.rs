@@ -11,27 +11,51 @@ use std::path::Path;
 
 use nix_repart_plan::{plan, ContentSizes};
 
-#[test]
-fn plans_match_golden_files() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
-    let mut checked = 0;
-    for entry in std::fs::read_dir(&dir).expect("golden dir") {
-        let path = entry.expect("entry").path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".spec.json")) else {
-            continue;
-        };
-        let spec = nix_repart_spec::load_spec(&path).expect("golden spec is valid");
-        let planned = plan(&spec, &ContentSizes::from_spec(&spec)).expect("golden spec plans");
-        let got = serde_json::to_string_pretty(&planned).expect("json") + "\n";
-        let expected_path = dir.join(format!("{name}.plan.json"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&expected_path, &got).expect("write golden");
-        }
-        let expected = std::fs::read_to_string(&expected_path).expect("golden plan exists");
-        assert_eq!(got, expected, "{name}");
-        checked += 1;
+fn golden_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// `golden/<name>.spec.json` plans to exactly `golden/<name>.plan.json`.
+fn check_golden(name: &str) {
+    let dir = golden_dir();
+    let spec = nix_repart_spec::load_spec(&dir.join(format!("{name}.spec.json"))).expect("golden spec is valid");
+    let planned = plan(&spec, &ContentSizes::from_spec(&spec)).expect("golden spec plans");
+    let got = serde_json::to_string_pretty(&planned).expect("json") + "\n";
+    let expected_path = dir.join(format!("{name}.plan.json"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected_path, &got).expect("write golden");
     }
-    assert!(checked >= 2, "only {checked} golden files");
+    let expected = std::fs::read_to_string(&expected_path).expect("golden plan exists");
+    assert_eq!(got, expected, "{name}");
+}
+
+/// One test per golden case, and a check that every case has one.
+macro_rules! golden_tests {
+    ($($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                check_golden($name);
+            }
+        )*
+
+        #[test]
+        fn every_golden_case_has_its_own_test() {
+            let mut cases: Vec<String> = std::fs::read_dir(golden_dir())
+                .expect("golden dir")
+                .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".spec.json").map(str::to_string))
+                .collect();
+            cases.sort();
+            let mut tested = vec![$($name),*];
+            tested.sort_unstable();
+            assert_eq!(cases, tested);
+        }
+    };
+}
+
+golden_tests! {
+    golden_appliance_4096 => "appliance-4096",
+    golden_weights_1g => "weights-1g",
 }
 
 #[test]

@@ -170,7 +170,7 @@ pub enum ProblemKind {
     SizeTooLarge { value: String, max: Bytes },
     #[error("key appears twice in the same object; JSON readers would silently keep only one")]
     DuplicateKey,
-    #[error("{bytes} bytes long; no spec value may exceed {max} bytes (PATH_MAX)")]
+    #[error("{bytes} bytes long; at most {max} bytes are allowed here")]
     TooLong { bytes: usize, max: usize },
     #[error("label {label:?} contains a NUL character, which would end the GPT name there")]
     LabelNul { label: String },

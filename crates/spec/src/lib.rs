@@ -29,6 +29,7 @@ pub use model::{
 };
 pub use settings::{IMPLEMENTED_FORMATS, MAX_LABEL_UTF16};
 pub use types::{Architecture, Designator, PartitionType};
+pub use validate::{MAX_NAME_BYTES, MAX_PATH_BYTES};
 pub use values::Bytes;
 
 /// Parses and validates spec text; source paths must be absolute.

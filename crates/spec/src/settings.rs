@@ -317,8 +317,8 @@ fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String>
             }
         }
     }
-    // Each specifier expands to at most 36 bytes (a type name or UUID).
-    let expanded = value.len() + value.matches('%').count() * 34;
+    // %t and %T expand to at most 36 bytes (a type name or UUID).
+    let expanded = value.len() + value.matches("%t").count() * 34 + value.matches("%T").count() * 34;
     if value.is_empty() || value.contains(['/', '\0']) || expanded > 64 {
         c.problem(&here.pointer, ProblemKind::BadFileName { value: value.to_string() });
         return None;

@@ -257,6 +257,15 @@ fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<St
     checked
 }
 
+/// The longest path a tree may hold, in bytes, for every format alike (a
+/// spec that builds as squashfs builds as ext4): mke2fs 1.47.0 `-d`
+/// corrupts its heap (SIGABRT) once a path below its root reaches about
+/// 2040 bytes, and mkfs.erofs 1.5 crashes on deeper trees still. It also
+/// bounds the depth of every tree (1000 levels at most), so the recursive
+/// walks and writers have a bounded stack, and backhand's child lookup,
+/// cubic in the depth, stays fast.
+pub const MAX_PATH_BYTES: usize = 2000;
+
 /// The longest file name a Linux filesystem holds (`NAME_MAX`).
 pub const MAX_NAME_BYTES: usize = 255;
 
@@ -269,6 +278,10 @@ pub(crate) fn check_inner_path(c: &mut Checker, pointer: &str, path: &str) -> Op
     }
     if path.contains('\0') {
         c.problem(pointer, ProblemKind::NulInPath { path: path.to_string() });
+        return None;
+    }
+    if path.len() > MAX_PATH_BYTES {
+        c.problem(pointer, ProblemKind::TooLong { bytes: path.len(), max: MAX_PATH_BYTES });
         return None;
     }
     let mut parts = Vec::new();

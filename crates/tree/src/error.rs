@@ -26,7 +26,7 @@ pub enum TreeError {
     NotADirectory { target: String, source_path: PathBuf },
     #[error("{link} is a symlink (to {target}); vfat cannot store symlinks, and nix-repart never follows one out of its source: put a FAT-storable file there, or use a filesystem with symlinks")]
     SymlinkNotStorable { link: PathBuf, target: PathBuf },
-    #[error("{} would be a path of {bytes} bytes in the image (from {}); the limit is {max} (PATH_MAX)", shorten(target), shorten(&source_path.to_string_lossy()))]
+    #[error("{} would be a path of {bytes} bytes in the image (from {}); at most {max} bytes are possible (the mkfs tools fail on longer paths)", shorten(target), shorten(&source_path.to_string_lossy()))]
     PathTooLong { target: String, source_path: PathBuf, bytes: usize, max: usize },
 }
 

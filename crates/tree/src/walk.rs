@@ -13,12 +13,7 @@ use rayon::prelude::*;
 
 use crate::{Directory, File, Node, Symlink, Symlinks, TreeError};
 
-/// The longest path a tree may hold, in bytes (`PATH_MAX` less its NUL):
-/// a longer one cannot be opened by name on the system that mounts the
-/// image, nor by the mkfs tools. It bounds the depth of every tree (2048
-/// levels at most), so the recursive walks and writers have a bounded
-/// stack.
-pub const MAX_PATH_BYTES: usize = 4095;
+pub use nix_repart_spec::MAX_PATH_BYTES;
 
 pub struct Walker<'a> {
     symlinks: Symlinks,

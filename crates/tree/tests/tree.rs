@@ -7,11 +7,12 @@ use std::path::Path;
 
 use nix_repart_tree::{build, Directory, Node, Symlinks, TreeError};
 
-/// A partition whose contents and other settings come from `extra` JSON.
+/// A partition whose contents and other settings come from `extra` JSON
+/// (with a vfat ESP's `repartConfig` unless `extra` gives one).
 fn partition(extra: &str) -> nix_repart_spec::Partition {
-    let text = format!(
-        r#"{{"version": 1, "name": "t", "partitions": [{{"id": "10-p", "repartConfig": {{"Type": "esp", "Format": "vfat"}}, {extra}}}]}}"#
-    );
+    let config =
+        if extra.contains(r#""repartConfig""#) { "" } else { r#""repartConfig": {"Type": "esp", "Format": "vfat"}, "# };
+    let text = format!(r#"{{"version": 1, "name": "t", "partitions": [{{"id": "10-p", {config}{extra}}}]}}"#);
     let mut spec = nix_repart_spec::parse_spec(&text).expect("valid spec");
     spec.partitions.remove(0)
 }
