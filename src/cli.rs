@@ -79,8 +79,13 @@ pub fn parse_args() -> Result<Args, std::process::ExitCode> {
         }
         Err(e) => {
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
-            eprintln!("error: {first} (see nix-repart --help)");
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(|l| l.trim().trim_start_matches("error: "))
+                .filter(|l| !l.is_empty())
+                .collect();
+            eprintln!("error: {} (see nix-repart --help)", message.join(" "));
             Err(std::process::ExitCode::from(1))
         }
     }

@@ -25,7 +25,15 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let worker = std::thread::Builder::new().name("nix-repart".into()).stack_size(MAIN_STACK).spawn(|| cli::run(args));
-    let result = match worker.map(std::thread::JoinHandle::join) {
+    let result = worker.map(std::thread::JoinHandle::join);
+    if nix_repart_work::aborting() {
+        // Interrupted: the signal thread removes what the build made and
+        // exits with 128 + signal; what failed here failed because of it.
+        loop {
+            std::thread::park();
+        }
+    }
+    let result = match result {
         Ok(Ok(result)) => result,
         Ok(Err(_)) => {
             eprintln!("error: internal failure (a panic, reported above); please report it");

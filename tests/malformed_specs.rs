@@ -169,6 +169,59 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
     ]
 }
 
+/// Values that earlier builds accepted and then wrote a wrong image for, or
+/// silently ignored; the same shape as [`cases`].
+fn silently_wrong_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    vec![
+        (
+            "NUL in a target name",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "linux-generic", "Format": "squashfs"}, "contents": {"/a\u0000b": {"source": "@DIR@"}}}]}"#.to_string(),
+            vec![r#"error: /partitions/0/contents/~1a\0b: "/a\0b" contains a NUL character, which no file name can hold"#],
+        ),
+        (
+            "all-zero type GUID",
+            with_config(r#"{"Type": "00000000-0000-0000-0000-000000000000"}"#),
+            vec!["error: /partitions/0/repartConfig/Type: the all-zero GUID marks an unused GPT entry; the partition would vanish from the table (partition 10-p)"],
+        ),
+        (
+            "duplicate keys",
+            r#"{"version": 1, "name": "img", "name": "other", "partitions": [{"id": "10-p", "repartConfig": {"Type": "esp", "Type": "root"}}]}"#.to_string(),
+            vec![
+                "error: /name: key appears twice in the same object; JSON readers would silently keep only one",
+                "error: /partitions/0/repartConfig/Type: key appears twice in the same object; JSON readers would silently keep only one",
+            ],
+        ),
+        (
+            "NUL in a label",
+            with_config(r#"{"Type": "esp", "Label": "ab\u0000cd"}"#),
+            vec![r#"error: /partitions/0/repartConfig/Label: label "ab\0cd" contains a NUL character, which would end the GPT name there"#],
+        ),
+        (
+            "mkfsOptions for a filesystem not in the image",
+            r#"{"version": 1, "name": "img", "mkfsOptions": {"ext4": ["-O ^has_journal"]}, "partitions": [{"id": "10-p", "repartConfig": {"Type": "esp", "Format": "vfat"}}]}"#.to_string(),
+            vec!["error: /mkfsOptions/ext4: no partition has Format=ext4, so these options would be ignored"],
+        ),
+        (
+            "Compression= on vfat",
+            with_config(r#"{"Type": "esp", "Format": "vfat", "Compression": "zstd", "CompressionLevel": 3}"#),
+            vec![
+                "error: /partitions/0/repartConfig/Compression: Compression= has no effect on Format=vfat: only squashfs and erofs are compressed (partition 10-p)",
+                "error: /partitions/0/repartConfig/CompressionLevel: CompressionLevel= has no effect on Format=vfat: only squashfs and erofs are compressed (partition 10-p)",
+            ],
+        ),
+        (
+            "relative ExcludeFiles=",
+            with_config(r#"{"Type": "esp", "Format": "vfat", "ExcludeFiles": "boot/secret"}"#),
+            vec![r#"error: /partitions/0/repartConfig/ExcludeFiles: "boot/secret" must be an absolute path"#],
+        ),
+        (
+            "a name longer than NAME_MAX in a target",
+            format!(r#"{{"version": 1, "name": "img", "partitions": [{{"id": "10-p", "repartConfig": {{"Type": "esp", "Format": "vfat", "MakeDirectories": "/{}"}}}}]}}"#, "n".repeat(256)),
+            vec![],
+        ),
+    ]
+}
+
 /// Returns a description of what differs, if anything.
 fn check(name: &str, text: &str, expected: &[&str], dir: &Path) -> Option<String> {
     let dir_text = dir.to_string_lossy();
@@ -196,6 +249,23 @@ fn malformed_specs_are_rejected_with_exact_messages() {
     let failures: Vec<String> =
         cases.iter().filter_map(|(name, text, expected)| check(name, text, expected, dir.path())).collect();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn values_once_silently_wrong_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let name_max = format!(
+        r#"error: /partitions/0/repartConfig/MakeDirectories: "/{}" has a component longer than 255 bytes (NAME_MAX)"#,
+        "n".repeat(256)
+    );
+    let failures: Vec<String> = silently_wrong_cases()
+        .iter()
+        .filter_map(|(name, text, expected)| {
+            let expected: Vec<&str> = if expected.is_empty() { vec![name_max.as_str()] } else { expected.clone() };
+            check(name, text, &expected, dir.path())
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

@@ -7,8 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The binary under test; `NIX_REPART_TEST_BIN` runs the suite against
+/// another build (an earlier commit's, to see which tests fail there).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_nix-repart"))
+    std::env::var_os("NIX_REPART_TEST_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_nix-repart")), PathBuf::from)
 }
 
 pub fn in_ci() -> bool {

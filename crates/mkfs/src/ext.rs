@@ -68,6 +68,7 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
         .and_then(|mut f| f.write_all(MKE2FS_CONF.as_bytes()))
         .map_err(|source| MkfsError::Run { tool: MKE2FS.name, source })?;
     let uuid = job.uuid.hyphenated().to_string();
+    let (extended, extra) = split_extended(job.extra);
     let mut args: Vec<String> = vec![
         "-t".into(),
         job.kind.name().into(),
@@ -76,7 +77,7 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
         "-U".into(),
         uuid.clone(),
         "-E".into(),
-        format!("hash_seed={uuid},root_owner=0:0,lazy_itable_init=0,nodiscard,offset={}", job.offset),
+        format!("hash_seed={uuid},root_owner=0:0,lazy_itable_init=0,nodiscard,{extended}offset={}", job.offset),
         "-T".into(),
         "default".into(),
         "-I".into(),
@@ -91,7 +92,7 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
     if let Some(inodes) = job.inodes {
         args.extend(["-N".into(), inodes.to_string()]);
     }
-    args.extend(job.extra.iter().cloned());
+    args.extend(extra);
     args.extend(["-d".into(), job.staged.display().to_string(), job.image.display().to_string()]);
     args.push((job.size / 4096).to_string());
     let epoch = job.epoch.to_string();
@@ -126,6 +127,31 @@ pub fn check_directories(tree: &Directory) -> Result<(), MkfsError> {
         }
     }
     Ok(())
+}
+
+/// Takes the `-E` sub-options out of `mkfsOptions`: mke2fs keeps only the
+/// last `-E`, so they join nix-repart's own, with `offset=` last (it
+/// places the filesystem in its region). Returns them, each followed by a
+/// comma, and the other arguments.
+fn split_extended(extra: &[String]) -> (String, Vec<String>) {
+    let mut extended = String::new();
+    let mut rest = Vec::new();
+    let mut words = extra.iter();
+    while let Some(word) = words.next() {
+        let value = match word.strip_prefix("-E") {
+            Some("") => words.next().map(String::as_str),
+            Some(attached) => Some(attached),
+            None => {
+                rest.push(word.clone());
+                continue;
+            }
+        };
+        for sub in value.unwrap_or_default().split(',').filter(|s| !s.is_empty()) {
+            extended.push_str(sub);
+            extended.push(',');
+        }
+    }
+    (extended, rest)
 }
 
 fn out_of_space(stderr: &str) -> bool {

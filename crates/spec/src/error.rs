@@ -64,8 +64,19 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
-        write!(f, "{pointer}: {}", self.kind)
+        if self.pointer.is_empty() {
+            f.write_str("/")?;
+        }
+        // Keys may hold control characters (a NUL, a newline): shown
+        // escaped, so that a problem stays one readable line.
+        for ch in self.pointer.chars() {
+            if ch.is_control() {
+                write!(f, "{}", ch.escape_debug())?;
+            } else {
+                write!(f, "{ch}")?;
+            }
+        }
+        write!(f, ": {}", self.kind)
     }
 }
 

@@ -155,9 +155,10 @@ fn check_words(
         let here = format!("{pointer}/{i}");
         let (name, attached) = split_option(word, allowed);
         let Some(&(_, takes_value)) = allowed.iter().find(|(n, _)| *n == name) else {
+            // What follows may be its value: one problem per list.
             let why = why_refused(tool, name);
             c.problem(here, ProblemKind::MkfsOptionRefused { tool, option: word.to_string(), why });
-            continue;
+            return;
         };
         if !takes_value {
             continue;
@@ -178,6 +179,7 @@ fn check_words(
         if let Some(why) = check_value(name, value) {
             let option = format!("{name} {value}");
             c.problem(here, ProblemKind::MkfsOptionRefused { tool, option, why });
+            return;
         }
     }
 }

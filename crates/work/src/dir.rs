@@ -52,14 +52,18 @@ impl WorkDir {
             Ok(_) if out_dir.is_dir() => None,
             Ok(_) => return Err(WorkError::NotADirectory { path: out_dir.to_path_buf() }),
             Err(_) => {
+                // Made and registered under the lock: an interrupt cannot
+                // fall between the two.
+                let mut r = registry();
+                if r.aborting {
+                    return Err(interrupted(out_dir));
+                }
                 std::fs::create_dir_all(out_dir)
                     .map_err(|source| WorkError::CreateDir { path: out_dir.to_path_buf(), source })?;
+                r.created_dirs.push(out_dir.to_path_buf());
                 Some(out_dir.to_path_buf())
             }
         };
-        if let Some(dir) = &created {
-            registry().created_dirs.push(dir.clone());
-        }
         let made = Self::create_in(out_dir);
         if made.is_err() {
             if let Some(dir) = &created {
@@ -80,6 +84,10 @@ impl WorkDir {
         let parent_lock = open_dir(parent).map_err(fail)?;
         lock(&parent_lock, true).map_err(fail)?;
         remove_stale(parent)?;
+        let mut r = registry();
+        if r.aborting {
+            return Err(interrupted(parent));
+        }
         let dir = tempfile::Builder::new().prefix(WORK_DIR_PREFIX).tempdir_in(parent).map_err(fail)?;
         let path = dir.keep();
         let registered = open_dir(&path).and_then(|own| {
@@ -88,7 +96,7 @@ impl WorkDir {
         });
         match registered {
             Ok(own) => {
-                registry().work_dirs.push(path.clone());
+                r.work_dirs.push(path.clone());
                 Ok(WorkDir { path, _lock: own, committed: Vec::new(), created: None })
             }
             Err(source) => {
@@ -149,6 +157,11 @@ impl Drop for WorkDir {
             r.created_dirs.retain(|d| *d != dir);
         }
     }
+}
+
+fn interrupted(path: &Path) -> WorkError {
+    let source = std::io::Error::new(std::io::ErrorKind::Interrupted, "nix-repart is being interrupted");
+    WorkError::Create { path: path.to_path_buf(), source }
 }
 
 /// Removes the work directories in `parent` that no live build holds.

@@ -27,4 +27,4 @@ mod registry;
 pub use child::run;
 pub use dir::{WorkDir, WORK_DIR_PREFIX};
 pub use error::WorkError;
-pub use registry::abort;
+pub use registry::{abort, aborting};

@@ -3,7 +3,7 @@
 //! they created, and running children. One lock guards it all, so a child
 //! cannot start while [`abort`] runs, nor after it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 #[derive(Default)]
@@ -29,6 +29,29 @@ pub(crate) fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Removes a work directory that other threads may still be writing into:
+/// renamed first, so that no new entry can appear under its old path, then
+/// removed. The new name keeps the work prefix, so should removing fail, the
+/// next build removes it.
+fn remove_while_written(dir: &Path) {
+    let moved = dir.with_file_name(format!(
+        "{}.removing",
+        dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    ));
+    let target = if std::fs::rename(dir, &moved).is_ok() { moved } else { dir.to_path_buf() };
+    for _ in 0..5 {
+        if std::fs::remove_dir_all(&target).is_ok() || !target.exists() {
+            return;
+        }
+    }
+}
+
+/// Whether [`abort`] has run: what fails after it fails because of it, and
+/// the interrupted process must not report that as an error of its own.
+pub fn aborting() -> bool {
+    registry().aborting
+}
+
 /// Ends every child started through [`crate::run`] (SIGKILL, by PID) and
 /// removes every live work directory, the outputs of unfinished builds and
 /// the output directories they created. No child starts afterwards. For a
@@ -43,7 +66,7 @@ pub fn abort() {
         }
     }
     for dir in r.work_dirs.drain(..) {
-        let _ = std::fs::remove_dir_all(dir);
+        remove_while_written(&dir);
     }
     for output in r.outputs.drain(..) {
         let _ = std::fs::remove_file(output);
