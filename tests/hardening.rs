@@ -12,7 +12,6 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use common::*;
 
@@ -131,15 +130,28 @@ fn mkfs_options_on_the_allowlist_reach_mke2fs() {
 }
 
 /// Makes `levels` nested directories `d` below `root` with a file at the
-/// bottom, by relative `mkdirat`/`openat` steps: the full path is longer
-/// than PATH_MAX.
+/// bottom, by relative `mkdirat`/`openat` steps: the full path may be
+/// longer than PATH_MAX.
 fn deep_tree(root: &Path, levels: usize) {
-    let script = format!(
-        "import os\nfd = os.open({:?}, os.O_RDONLY)\nfor _ in range({levels}):\n    os.mkdir('d', dir_fd=fd)\n    new = os.open('d', os.O_RDONLY, dir_fd=fd)\n    os.close(fd)\n    fd = new\nos.close(os.open('f', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))\n",
-        root.to_str().expect("utf-8")
-    );
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     fs::create_dir_all(root).expect("mkdir");
-    run_ok(Command::new("python3").arg("-c").arg(script));
+    let mut dir: OwnedFd = fs::File::open(root).expect("open root").into();
+    for _ in 0..levels {
+        // SAFETY: mkdirat/openat with a valid directory descriptor and a
+        // NUL-terminated name; the new descriptor is owned right away.
+        dir = unsafe {
+            assert_eq!(libc::mkdirat(dir.as_raw_fd(), c"d".as_ptr(), 0o755), 0, "mkdirat");
+            let fd = libc::openat(dir.as_raw_fd(), c"d".as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY);
+            assert!(fd >= 0, "openat");
+            OwnedFd::from_raw_fd(fd)
+        };
+    }
+    // SAFETY: as above; the file descriptor is closed at once.
+    unsafe {
+        let fd = libc::openat(dir.as_raw_fd(), c"f".as_ptr(), libc::O_WRONLY | libc::O_CREAT, 0o644);
+        assert!(fd >= 0, "create f");
+        libc::close(fd);
+    }
 }
 
 /// `rm -rf`, which copes with any depth (a recursive removal may not).
@@ -368,25 +380,28 @@ fn bad_input_exits_1_with_one_line() {
     }
 }
 
+/// `nix-repart build SPEC -o OUT`, failing the test after 20 s.
+fn build_within(spec: &Path, out: &Path) -> Output {
+    run_within(Command::new(bin()).arg("build").arg(spec).arg("-o").arg(out), 20)
+}
+
 #[test]
 fn fifos_and_devices_are_refused_without_blocking() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fifo = dir.path().join("fifo");
     run_ok(Command::new("mkfifo").arg(&fifo));
-    let started = Instant::now();
-    let output = inspect(&fifo);
+    let output = run_within(Command::new(bin()).arg("inspect").arg(&fifo), 20);
     assert_input_error(&output, &["fifo", "not a regular file or block device"]);
-    let output = build(&fifo, &dir.path().join("out"), &[]);
+    let output = build_within(&fifo, &dir.path().join("out"));
     assert_input_error(&output, &["cannot read spec", "not a regular file"]);
-    let output = build(Path::new("/dev/zero"), &dir.path().join("out"), &[]);
+    let output = build_within(Path::new("/dev/zero"), &dir.path().join("out"));
     assert_input_error(&output, &["cannot read spec /dev/zero: not a regular file"]);
     let spec = serde_json::json!({ "version": 1, "name": "x", "partitions": [{
         "id": "10-p", "repartConfig": { "Type": "linux-generic", "Format": "squashfs" }, "closure": "/dev/zero" }] });
-    let output = build(&write_spec(dir.path(), "closure", &spec), &dir.path().join("out"), &[]);
+    let output = build_within(&write_spec(dir.path(), "closure", &spec), &dir.path().join("out"));
     assert_input_error(&output, &["/partitions/0/closure: ", "/dev/zero", "not a regular file"]);
-    let output = run(Command::new(bin()).args(["derivation", "--attrs"]).arg(&fifo));
+    let output = run_within(Command::new(bin()).args(["derivation", "--attrs"]).arg(&fifo), 20);
     assert_input_error(&output, &["fifo", "not a regular file"]);
-    assert!(started.elapsed() < Duration::from_secs(20), "a refusal took {:?}", started.elapsed());
     assert!(!dir.path().join("out").exists());
 }
 
@@ -399,10 +414,8 @@ fn a_directory_mke2fs_cannot_populate_in_time_is_refused() {
         fs::File::create(src.join(format!("many/{i:05}"))).expect("create");
     }
     let out = dir.path().join("out");
-    let started = Instant::now();
-    let output = build(&tree_spec(dir.path(), "big", "ext4", &src), &out, &[]);
+    let output = build_within(&tree_spec(dir.path(), "big", "ext4", &src), &out);
     assert_input_error(&output, &["partition 10-data", "directory /many has 32769 entries", "at most 32768"]);
-    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
     assert!(!out.exists());
 }
 
