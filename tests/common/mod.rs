@@ -57,7 +57,8 @@ pub fn run(cmd: &mut Command) -> Output {
 /// `seconds` (it is then killed, by its PID).
 pub fn run_within(cmd: &mut Command, seconds: u64) -> Output {
     use std::process::Stdio;
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut child =
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
     while child.try_wait().expect("wait").is_none() {
         if std::time::Instant::now() > deadline {

@@ -287,3 +287,62 @@ fn check_entries(entries: &[Entry], first: u64, last: u64, sectors: u64, warning
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 64-sector image (512-byte sectors) with a primary header at LBA 1
+    /// whose fields `edit` may change; CRCs are made to match.
+    fn image(edit: impl FnOnce(&mut [u8])) -> Vec<u8> {
+        let mut disk = vec![0u8; 64 * 512];
+        let header = &mut disk[512..1024];
+        header[..8].copy_from_slice(SIGNATURE);
+        header[8..12].copy_from_slice(&0x0001_0000u32.to_le_bytes());
+        header[12..16].copy_from_slice(&92u32.to_le_bytes());
+        header[24..32].copy_from_slice(&1u64.to_le_bytes());
+        header[32..40].copy_from_slice(&63u64.to_le_bytes());
+        header[40..48].copy_from_slice(&34u64.to_le_bytes());
+        header[48..56].copy_from_slice(&62u64.to_le_bytes());
+        header[72..80].copy_from_slice(&2u64.to_le_bytes());
+        header[80..84].copy_from_slice(&128u32.to_le_bytes());
+        header[84..88].copy_from_slice(&128u32.to_le_bytes());
+        edit(header);
+        let array_crc = crc32(&disk[1024..1024 + 128 * 128]);
+        disk[512 + 88..512 + 92].copy_from_slice(&array_crc.to_le_bytes());
+        let crc = crc32(&disk[512..604]);
+        disk[512 + 16..512 + 20].copy_from_slice(&crc.to_le_bytes());
+        disk
+    }
+
+    fn reasons(disk: &[u8]) -> String {
+        read(disk, disk.len() as u64).expect_err("no usable GPT").0.join("; ")
+    }
+
+    #[test]
+    fn a_valid_empty_table_reads_with_a_warning_about_the_missing_backup() {
+        let disk = image(|_| {});
+        let gpt = read(&disk[..], disk.len() as u64).expect("valid");
+        assert_eq!((gpt.sector_size, gpt.first_usable, gpt.last_usable), (512, 34, 62));
+        assert!(gpt.entries.is_empty());
+        assert_eq!(gpt.warnings, ["the backup GPT header at LBA 63 is unusable: no \"EFI PART\" signature"]);
+    }
+
+    #[test]
+    fn every_header_field_is_checked_before_use() {
+        let field = |at: usize, value: u32| image(move |h| h[at..at + 4].copy_from_slice(&value.to_le_bytes()));
+        assert!(reasons(&field(84, 256)).contains("the entry array lies past the end of the image"));
+        assert!(reasons(&field(84, 100)).contains("partition entry size 100 is not 128 × 2ⁿ"));
+        assert!(reasons(&field(80, u32::MAX)).contains("4294967295 entries of 128 bytes exceed 4194304 bytes"));
+        assert!(reasons(&field(12, 600)).contains("header size 600 is outside 92..=512"));
+        assert!(reasons(&image(|h| h[72..80].copy_from_slice(&u64::MAX.to_le_bytes()))).contains("out of range"));
+        assert!(reasons(&image(|h| h[48..56].copy_from_slice(&64u64.to_le_bytes())))
+            .contains("do not fit a disk of 64 sectors"));
+        assert!(reasons(&image(|h| h[24..32].copy_from_slice(&2u64.to_le_bytes()))).contains("it says it is at LBA 2"));
+        let mut bad_crc = image(|_| {});
+        bad_crc[512 + 40] ^= 1;
+        assert!(reasons(&bad_crc).contains("header CRC mismatch"));
+        assert!(read(&[][..], 0).is_err());
+        assert!(read(&[0u8; 700][..], 700).is_err());
+    }
+}
