@@ -21,14 +21,23 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("systemd-repart", &["systemd-repart"]),
     ("compressors", &["zstd", "xz"]),
     ("nix", &["nix-instantiate", "nix-build", "nix-store"]),
+    // Everything the boot tests use: UEFI firmware, QEMU, an initrd's parts,
+    // and systemd-repart growing the image on loop devices.
     (
-        "qemu-boot",
+        "boot",
         &[
             "qemu-system-x86_64",
             "cpio",
             "/usr/share/OVMF/OVMF_CODE_4M.fd",
+            "/usr/share/OVMF/OVMF_VARS_4M.fd",
             "/usr/lib/systemd/boot/efi/systemd-bootx64.efi",
             "/bin/busybox",
+            "systemd-repart",
+            "sfdisk",
+            "sgdisk",
+            "losetup",
+            "/dev/loop-control",
+            "mkfs.ext4",
         ],
     ),
 ];

@@ -156,14 +156,8 @@ fn grow(image: &Path, work: &Path) -> &'static str {
 }
 
 #[cfg_attr(
-    any(
-        lacks = "qemu-boot",
-        lacks = "systemd-repart",
-        lacks = "gpt-tools",
-        lacks = "loop-devices",
-        lacks = "e2fsprogs"
-    ),
-    ignore = "needs QEMU, OVMF, cpio, busybox and systemd-boot, systemd-repart, sfdisk and sgdisk, losetup and /dev/loop-control, e2fsprogs; .ci/run installs them"
+    lacks = "boot",
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot, systemd-repart, gdisk, fdisk, loop devices and e2fsprogs; .ci/run installs them"
 )]
 #[test]
 fn appliance_boots_then_grows_and_boots_again() {
@@ -209,14 +203,8 @@ fn appliance_boots_then_grows_and_boots_again() {
 /// root sized by Minimize=guess, the marker on the ext4 partition, which
 /// the kernel mounts.
 #[cfg_attr(
-    any(
-        lacks = "qemu-boot",
-        lacks = "systemd-repart",
-        lacks = "gpt-tools",
-        lacks = "loop-devices",
-        lacks = "e2fsprogs"
-    ),
-    ignore = "needs QEMU, OVMF, cpio, busybox and systemd-boot, systemd-repart, sfdisk and sgdisk, losetup and /dev/loop-control, e2fsprogs; .ci/run installs them"
+    lacks = "boot",
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot, systemd-repart, gdisk, fdisk, loop devices and e2fsprogs; .ci/run installs them"
 )]
 #[test]
 fn ext4_root_image_boots() {
@@ -232,14 +220,8 @@ fn ext4_root_image_boots() {
 }
 
 #[cfg_attr(
-    any(
-        lacks = "qemu-boot",
-        lacks = "systemd-repart",
-        lacks = "gpt-tools",
-        lacks = "loop-devices",
-        lacks = "e2fsprogs"
-    ),
-    ignore = "needs QEMU, OVMF, cpio, busybox and systemd-boot, systemd-repart, sfdisk and sgdisk, losetup and /dev/loop-control, e2fsprogs; .ci/run installs them"
+    lacks = "boot",
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot, systemd-repart, gdisk, fdisk, loop devices and e2fsprogs; .ci/run installs them"
 )]
 #[test]
 fn broken_images_do_not_boot() {

@@ -205,7 +205,7 @@ fn interrupt_removes_temporary_files() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
     assert!(temp_seen, "the build never created its temporary image");
-    run_ok(Command::new("kill").args(["-INT", &child.id().to_string()]));
+    send_signal(child.id(), libc::SIGINT);
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(130), "interrupted build exits 130");
     assert!(!out.exists(), "the interrupted build left its output directory: {:?}", common::file_names(&out));

@@ -118,7 +118,7 @@ fn interrupt(dir: &Path, format: &str, signal: (&str, i32), point: Point, index:
         Point::Late => std::thread::sleep(Duration::from_millis(500)),
         Point::Writing | Point::ToolRunning => {}
     }
-    run_ok(Command::new("kill").arg(format!("-{}", signal.0)).arg(child.id().to_string()));
+    send_signal(child.id(), signal.1);
     let status = child.wait().expect("wait");
     let what = format!("{format}, SIG{} at {point:?}", signal.0);
     if status.success() {
@@ -191,7 +191,7 @@ fn a_build_after_a_sigkill_removes_what_the_killed_one_left() {
         assert!(started.elapsed() < Duration::from_secs(60), "mke2fs never ran");
         std::thread::sleep(Duration::from_millis(5));
     }
-    run_ok(Command::new("kill").arg("-KILL").arg(child.id().to_string()));
+    send_signal(child.id(), libc::SIGKILL);
     child.wait().expect("wait");
     let left = work_dir_in(&out).expect("a SIGKILL leaves the work directory");
     let deadline = Instant::now() + Duration::from_secs(5);

@@ -71,6 +71,13 @@ pub fn run_within(cmd: &mut Command, seconds: u64) -> Output {
     child.wait_with_output().expect("output")
 }
 
+/// Sends `signal` to the process `pid` that this test started.
+pub fn send_signal(pid: u32, signal: i32) {
+    let pid = i32::try_from(pid).expect("pid");
+    // SAFETY: kill(2) takes two integers and touches no memory.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0, "kill({pid}, {signal})");
+}
+
 /// Runs a command that must succeed and returns its stdout.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = run(cmd);
