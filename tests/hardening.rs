@@ -86,12 +86,22 @@ fn mkfs_options_that_write_outside_the_image_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("src");
     fs::create_dir(&src).expect("mkdir");
+    let undo = dir.path().join("undo").display().to_string();
+    let blob = format!("--blobdev={}", dir.path().join("blob").display());
     let escapes = [
-        ("ext4", vec!["-z", "/tmp/nix-repart-undo"], "\"-z\" is not an option nix-repart passes to mke2fs (it writes an undo file"),
+        (
+            "ext4",
+            vec!["-z", undo.as_str()],
+            "\"-z\" is not an option nix-repart passes to mke2fs (it writes an undo file",
+        ),
         ("ext4", vec!["-E offset=0"], "\"-E offset=0\" is not an option nix-repart passes to mke2fs"),
         ("ext4", vec!["-l", "/etc/passwd"], "\"-l\" is not an option"),
         ("ext4", vec!["-J", "device=/dev/sda"], "\"-J device=/dev/sda\" is not an option"),
-        ("erofs", vec!["--blobdev=/tmp/nix-repart-blob"], "\"--blobdev=/tmp/nix-repart-blob\" is not an option nix-repart passes to mkfs.erofs (it reads or writes a file outside the image)"),
+        (
+            "erofs",
+            vec![blob.as_str()],
+            "is not an option nix-repart passes to mkfs.erofs (it reads or writes a file outside the image)",
+        ),
         ("erofs", vec!["--compress-hints=/etc/hints"], "mkfs.erofs (it reads or writes a file outside the image)"),
         ("vfat", vec!["-S 4096"], "\"-S\" is not an option nix-repart passes to its FAT writer"),
     ];
@@ -104,7 +114,10 @@ fn mkfs_options_that_write_outside_the_image_are_refused() {
         assert_input_error(&output, &[&format!("/mkfsOptions/{format}/0: "), message]);
         assert!(!out.exists());
     }
-    assert!(!Path::new("/tmp/nix-repart-undo").exists() && !Path::new("/tmp/nix-repart-blob").exists());
+    assert!(
+        !dir.path().join("undo").exists() && !dir.path().join("blob").exists(),
+        "an option wrote outside the image"
+    );
 }
 
 #[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
