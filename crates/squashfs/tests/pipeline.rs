@@ -66,15 +66,3 @@ fn data_blocks_come_from_the_pipeline_and_threads_do_not_change_bytes() {
             .expect("measure");
     assert_eq!(measured as usize, one.len(), "measuring gives the written size");
 }
-
-#[test]
-fn a_source_deleted_during_the_build_is_named() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let tree = sample_tree(dir.path());
-    let gone = dir.path().join("small-100");
-    fs::remove_file(&gone).expect("remove");
-    let config = Config::new(None, None, &[]).expect("config");
-    let err = write(&tree, &config, 0, 2, Target::Measure).expect_err("a missing source");
-    assert_eq!(err.to_string(), format!("cannot read {} (did it change during the build?)", gone.display()));
-    assert!(err.is_input_error());
-}
