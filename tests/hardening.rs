@@ -21,15 +21,6 @@ fn write_spec(dir: &Path, name: &str, spec: &serde_json::Value) -> PathBuf {
     path
 }
 
-/// One partition of `format` holding `source` at its root.
-fn tree_spec(dir: &Path, name: &str, format: &str, source: &Path) -> PathBuf {
-    let spec = serde_json::json!({ "version": 1, "name": name, "partitions": [{
-        "id": "10-data",
-        "repartConfig": { "Type": "linux-generic", "Format": format, "Minimize": "guess" },
-        "contents": { "/": { "source": source } } }] });
-    write_spec(dir, name, &spec)
-}
-
 /// Asserts exit 1 and exactly one `error:` line containing every needle.
 fn assert_input_error(output: &Output, needles: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();

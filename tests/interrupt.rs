@@ -26,12 +26,7 @@ fn make_tree(root: &Path) {
 }
 
 fn spec(dir: &Path, format: &str, src: &Path) -> PathBuf {
-    let spec = serde_json::json!({ "version": 1, "name": format, "partitions": [{
-        "id": "10-data", "repartConfig": { "Type": "linux-generic", "Format": format, "Minimize": "guess" },
-        "contents": { "/": { "source": src } } }] });
-    let path = dir.join(format!("{format}.json"));
-    fs::write(&path, spec.to_string()).expect("write spec");
-    path
+    tree_spec(dir, format, format, src)
 }
 
 fn start(spec: &Path, out: &Path) -> Child {

@@ -102,6 +102,18 @@ pub fn build_ok(spec: &Path, out: &Path, extra: &[&str]) {
     assert!(output.status.success(), "nix-repart build failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// A spec file `dir/<name>.json`: one `Minimize=guess` partition of
+/// `format` holding `source` at its root.
+pub fn tree_spec(dir: &Path, name: &str, format: &str, source: &Path) -> PathBuf {
+    let spec = serde_json::json!({ "version": 1, "name": name, "partitions": [{
+        "id": "10-data",
+        "repartConfig": { "Type": "linux-generic", "Format": format, "Minimize": "guess" },
+        "contents": { "/": { "source": source } } }] });
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, spec.to_string()).expect("write spec");
+    path
+}
+
 /// A loop device over a file, detached on drop.
 pub struct Loop {
     pub device: String,
