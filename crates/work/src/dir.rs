@@ -81,7 +81,9 @@ impl WorkDir {
         // Holding the parent's lock while looking for stale directories
         // and making ours keeps a concurrent build from taking our new,
         // not yet locked, directory for a stale one.
-        let parent_lock = open_dir(parent).map_err(fail)?;
+        // The output directory itself may be a symlink to one (accepted
+        // by `create`); only the entries found in it are never followed.
+        let parent_lock = std::fs::File::open(parent).map_err(fail)?;
         lock(&parent_lock, true).map_err(fail)?;
         remove_stale(parent)?;
         let mut r = registry();
@@ -210,6 +212,19 @@ mod tests {
         assert!(out.join("x.raw").exists());
         drop(work);
         assert!(!out.exists(), "the output directory made by the failed build is still there");
+    }
+
+    #[test]
+    fn an_output_directory_behind_a_symlink_is_used() {
+        let top = tempfile::tempdir().expect("tempdir");
+        let real = top.path().join("real");
+        std::fs::create_dir(&real).expect("mkdir");
+        let link = top.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let work = WorkDir::create(&link).expect("work dir behind a symlink");
+        assert!(work.path().starts_with(&link) && work.path().exists());
+        work.finish();
+        assert!(real.exists() && std::fs::read_dir(&real).expect("ls").next().is_none());
     }
 
     #[test]
