@@ -160,9 +160,5 @@ fn out_of_space(stderr: &str) -> bool {
 
 /// ext labels hold 16 bytes: cut at a character boundary.
 pub fn ext_label(label: &str) -> String {
-    let mut end = label.len().min(16);
-    while !label.is_char_boundary(end) {
-        end -= 1;
-    }
-    label[..end].to_string()
+    nix_repart_spec::values::prefix_within(label, 16).to_string()
 }

@@ -13,6 +13,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{Problem, ProblemKind};
 use crate::raw::pointer_token;
+use crate::values::prefix_within;
 
 /// The longest key or string a spec may hold: `PATH_MAX` less its NUL.
 pub const MAX_STRING_BYTES: usize = 4095;
@@ -88,7 +89,7 @@ impl<'de> Visitor<'de> for Node<'_> {
         let mut seen = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
             let pointer = if key.len() > MAX_STRING_BYTES {
-                let pointer = format!("{}/{}…", self.pointer, pointer_token(&short(&key)));
+                let pointer = format!("{}/{}…", self.pointer, pointer_token(prefix_within(&key, 64)));
                 self.too_long(pointer.clone(), key.len());
                 pointer
             } else {
@@ -101,15 +102,6 @@ impl<'de> Visitor<'de> for Node<'_> {
         }
         Ok(())
     }
-}
-
-/// The first 64 bytes of `text`, cut at a character boundary.
-fn short(text: &str) -> String {
-    let mut end = text.len().min(64);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
 }
 
 #[cfg(test)]

@@ -75,6 +75,17 @@ impl fmt::Display for Bytes {
     }
 }
 
+/// The longest prefix of `text` of at most `max` bytes that ends at a
+/// character boundary (labels cut to a filesystem's limit, long values
+/// shown in messages).
+pub fn prefix_within(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Parses a size the way systemd's `parse_size(s, 1024)` does: a decimal
 /// number, an optional fraction, an optional suffix `B`, `K`, `M`, `G`,
 /// `T`, `P` or `E` (powers of 1024). Returns `None` for anything else or on

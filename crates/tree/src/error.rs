@@ -36,13 +36,10 @@ fn shorten(text: &str) -> String {
     if text.len() <= 2 * KEEP + 3 {
         return text.to_string();
     }
-    let mut head = KEEP;
-    while !text.is_char_boundary(head) {
-        head -= 1;
-    }
+    let head = nix_repart_spec::values::prefix_within(text, KEEP);
     let mut tail = text.len() - KEEP;
     while !text.is_char_boundary(tail) {
         tail += 1;
     }
-    format!("{}…{}", &text[..head], &text[tail..])
+    format!("{head}…{}", &text[tail..])
 }
