@@ -1,0 +1,200 @@
+//! Pins the SHA-256 of every output file for a few specs, so that a change
+//! inside the build (a refactor, a new stage) cannot change an image's
+//! bytes unnoticed. The source tree is generated from a fixed seed with
+//! explicit modes, so it is the same on every machine. The pins were taken
+//! from the binary before the pipeline was rewritten (issue 12); change
+//! them only with a change that means to change the bytes, and say why in
+//! its commit.
+//!
+//! vfat, squashfs and swap are written by nix-repart itself; the ext4 and
+//! erofs pins also depend on Debian 12's e2fsprogs and erofs-utils.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+/// Deterministic bytes: a 64-bit LCG, text-like in its low bits so that
+/// every compressor has something to do.
+fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            b"abcdefgh ijklmnop\n"[(state >> 59) as usize % 18]
+        })
+        .collect()
+}
+
+fn write(path: &Path, data: &[u8], mode: u32) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, data).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// A small tree: nested directories, modes, a symlink, a hard link, an
+/// empty directory, files below and above one squashfs block.
+fn source_tree(root: &Path) {
+    write(&root.join("etc/motd"), b"hello\n", 0o644);
+    write(&root.join("etc/ssh/sshd_config"), b"Port 22\n", 0o600);
+    write(&root.join("bin/tool"), &bytes(1, 300_000), 0o555);
+    write(&root.join("lib/libx.so.1"), &bytes(2, 5000), 0o444);
+    write(&root.join("share/big"), &bytes(3, 1_100_000), 0o644);
+    std::os::unix::fs::symlink("libx.so.1", root.join("lib/libx.so")).expect("symlink");
+    std::fs::hard_link(root.join("etc/motd"), root.join("etc/issue")).expect("link");
+    std::fs::create_dir_all(root.join("share/doc/empty")).expect("mkdir");
+    for dir in ["etc", "etc/ssh", "bin", "lib", "share", "share/doc", "share/doc/empty"] {
+        std::fs::set_permissions(root.join(dir), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+}
+
+/// Builds a spec with an ESP and one data partition in `format`, split
+/// output on, and returns `(file name, sha256)` for every output file.
+fn build(name: &str, format: &str, extra: serde_json::Value) -> Vec<(String, String)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    source_tree(&src);
+    let mut data = serde_json::json!({ "Type": "linux-generic", "Format": format, "Minimize": "guess" });
+    for (k, v) in extra.as_object().expect("object") {
+        data[k] = v.clone();
+    }
+    let spec = serde_json::json!({ "version": 1, "name": name, "split": true, "partitions": [
+        { "id": "10-esp", "repartConfig": { "Type": "esp", "Format": "vfat", "SizeMinBytes": "64M" },
+          "contents": { "/EFI/BOOT/BOOTX64.EFI": { "source": src.join("bin/tool") } } },
+        { "id": "20-data", "repartConfig": data, "contents": { "/": { "source": src } } } ] });
+    let spec_path = dir.path().join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).expect("spec");
+    let out = dir.path().join("out");
+    let run = common::run(
+        Command::new(common::bin())
+            .args(["build", "--jobs", "2"])
+            .arg(&spec_path)
+            .arg("-o")
+            .arg(&out)
+            .env("SOURCE_DATE_EPOCH", "1700000000"),
+    );
+    assert!(run.status.success(), "build failed: {}", String::from_utf8_lossy(&run.stderr));
+    common::file_names(&out)
+        .into_iter()
+        .map(|file| {
+            let digest = Sha256::digest(std::fs::read(out.join(&file)).expect("read output"));
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            (file, hex)
+        })
+        .collect()
+}
+
+fn check(name: &str, format: &str, extra: serde_json::Value, pinned: &[(&str, &str)]) {
+    let got = build(name, format, extra);
+    let got_text: Vec<String> = got.iter().map(|(f, h)| format!("(\"{f}\", \"{h}\"),")).collect();
+    let pinned: Vec<(String, String)> = pinned.iter().map(|(f, h)| (f.to_string(), h.to_string())).collect();
+    assert_eq!(got, pinned, "output hashes changed; now:\n{}", got_text.join("\n"));
+}
+
+#[test]
+fn squashfs_gzip() {
+    check(
+        "sq-gzip",
+        "squashfs",
+        serde_json::json!({}),
+        &[
+            ("repart-output.json", "2ae7be05385a62f6b1edf8c004149099e7ec02bcb7deb2622e23ad48ab1c8053"),
+            ("sq-gzip.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("sq-gzip.linux-generic.raw", "f3a1b56ac0f7ddf28f9fb5cf6bcd569eb77edf038eda101935cc4dd1fc47f396"),
+            ("sq-gzip.raw", "04ac02fa0d328b5da73c7ccd42e11a6975a356c0a3ccb59e0d439fe8d210ebe9"),
+        ],
+    );
+}
+
+#[test]
+fn squashfs_zstd() {
+    check(
+        "sq-zstd",
+        "squashfs",
+        serde_json::json!({ "Compression": "zstd", "CompressionLevel": 9 }),
+        &[
+            ("repart-output.json", "620276615a93fd9f021852956804310405b5550da8db326d2e674714c2858d32"),
+            ("sq-zstd.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("sq-zstd.linux-generic.raw", "cb3f8c0d3046f6b7d74138c72e5ad98c377efd6435a63cfb1f28f90e2e7cbc4a"),
+            ("sq-zstd.raw", "841202ff153b87b0aa5a4fadf69805fb1aed804b34de2ed2a074b228ca37f7c7"),
+        ],
+    );
+}
+
+#[test]
+fn squashfs_xz_lz4() {
+    check(
+        "sq-xz",
+        "squashfs",
+        serde_json::json!({ "Compression": "xz" }),
+        &[
+            ("repart-output.json", "56e8d226a84d4afa9258b33f6c959e37e213c3afb2d9e98e4ce830d62965c16a"),
+            ("sq-xz.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("sq-xz.linux-generic.raw", "a46621d0ebfeebfd0e2101ff6436d6b11197ada762b7f1cd6d104bc04cc8ae94"),
+            ("sq-xz.raw", "b9db204bb5707cb412a11a4a4e3e9d458670f5d4f9244062a122f159e2702f63"),
+        ],
+    );
+    check(
+        "sq-lz4",
+        "squashfs",
+        serde_json::json!({ "Compression": "lz4" }),
+        &[
+            ("repart-output.json", "451654db68f5f67d37ee5078863bbdd0751c145f6019850662c97d0f74440f20"),
+            ("sq-lz4.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("sq-lz4.linux-generic.raw", "4c0a8c7a0400f2f1cba87b7980cf1cc962f3e6dbf8c80f583bf5b2673ca85b09"),
+            ("sq-lz4.raw", "149ad9151a0f9a88b365dddeb3b1aa41f2894a6559b7636edc033a6a12fc3842"),
+        ],
+    );
+}
+
+#[test]
+fn swap_without_minimize() {
+    check(
+        "swap",
+        "swap",
+        serde_json::json!({ "Minimize": "off", "SizeMinBytes": "64M" }),
+        &[
+            ("repart-output.json", "13f600a7034d636fe30218da73939fb5a2e045f0a676756e217376a7800b8c15"),
+            ("swap.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("swap.linux-generic.raw", "86caabd551a10c3306169201e2330e5e04f223a07a57ce85a0e40ec7c854bb1f"),
+            ("swap.raw", "e9e4067a5db4b445ba2c93e909392b6430a3da8eedf50be3b1283b48da041153"),
+        ],
+    );
+}
+
+#[test]
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs mke2fs (e2fsprogs)")]
+fn ext4() {
+    common::require_tool("mke2fs");
+    check(
+        "ext4",
+        "ext4",
+        serde_json::json!({}),
+        &[
+            ("ext4.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("ext4.linux-generic.raw", "04bd2e9094e929f494379ba550e9245978a79fab6e8caeb4ca6e188a887e764e"),
+            ("ext4.raw", "5101dcc9a37b3e82f70a4316e7a3719104c1bedf38db0517cc0225299b5fd271"),
+            ("repart-output.json", "4154c2bc1d824afc055c4afef4e5fe9c0a763514719bdeedf544c32c7a150eb5"),
+        ],
+    );
+}
+
+#[test]
+#[cfg_attr(lacks = "erofs-utils", ignore = "needs mkfs.erofs (erofs-utils)")]
+fn erofs() {
+    common::require_tool("mkfs.erofs");
+    check(
+        "erofs",
+        "erofs",
+        serde_json::json!({}),
+        &[
+            ("erofs.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("erofs.linux-generic.raw", "ed3475074242372154a727f8f7771661187598e5607bb008d23c3d7c1e52b911"),
+            ("erofs.raw", "638d1ab2c3747deefeb16fd46b5fed5b57f0f631d4fd991bfdff0c02fab7976f"),
+            ("repart-output.json", "986abec7f68f8adaab4ebaa5cd78bad37c1855999853b80e628c4b60fdeab07a"),
+        ],
+    );
+}
