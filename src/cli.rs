@@ -4,9 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use nix_repart_image::{inspect, BuildOptions, ImageError};
+use nix_repart_image::{inspect, BuildOptions, ImageError, Sizing};
+use nix_repart_mkfs::MkfsError;
 use nix_repart_plan::PlanError;
-use nix_repart_spec::SpecError;
+use nix_repart_progress::{Mode, Progress};
+use nix_repart_spec::{Spec, SpecError};
 
 /// The stack of each worker thread: directories are walked recursively, in
 /// parallel, down to the deepest path the tree crate accepts.
@@ -39,6 +41,9 @@ enum Command {
         /// Worker threads; the image is the same for every value.
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
+        /// No progress and no summary table; warnings and errors only.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Build inside a Nix derivation: spec, closures and output directory
     /// come from the structured attributes (see docs/nixos.md).
@@ -50,9 +55,22 @@ enum Command {
         /// Worker threads; the image is the same for every value.
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
+        /// No progress and no summary table; warnings and errors only.
+        #[arg(short, long)]
+        quiet: bool,
     },
-    /// Print the planned layout as JSON; nothing is written.
-    Plan { spec: PathBuf },
+    /// Print the planned layout as JSON; nothing is written. squashfs and
+    /// erofs sizes are estimated (marked `contentEstimate`) unless --exact.
+    Plan {
+        spec: PathBuf,
+        /// Compress squashfs and make erofs to know their sizes exactly
+        /// (as long as a build).
+        #[arg(long)]
+        exact: bool,
+        /// Worker threads.
+        #[arg(short, long, value_name = "N")]
+        jobs: Option<usize>,
+    },
     /// Show the partition table of an image.
     Inspect {
         image: PathBuf,
@@ -109,12 +127,20 @@ impl Failure {
         }
     }
 
-    /// One line per spec problem, otherwise the context chain on one line.
+    /// One line per spec problem, otherwise the context chain on one
+    /// line; a failed tool run follows whole: its command line (to run
+    /// again), and its stderr line by line.
     pub fn lines(&self) -> Vec<String> {
         if let Some(SpecError::Invalid(problems)) = self.0.downcast_ref::<SpecError>() {
             return problems.0.iter().map(ToString::to_string).collect();
         }
-        vec![format!("{:#}", self.0)]
+        let mut lines = vec![format!("{:#}", self.0)];
+        let failure = self.0.chain().find_map(|c| c.downcast_ref::<MkfsError>().and_then(MkfsError::tool_failure));
+        if let Some((tool, failure)) = failure {
+            lines.push(format!("  command: {}", failure.command));
+            lines.extend(failure.stderr.iter().map(|line| format!("  {tool}: {line}")));
+        }
+        lines
     }
 }
 
@@ -131,12 +157,19 @@ struct InputError(String);
 
 pub fn run(args: Args) -> Result<(), Failure> {
     match args.command {
-        Command::Build { spec, output, jobs } => build(&spec, &output, jobs),
-        Command::Derivation { attrs, jobs } => derivation(attrs, jobs),
-        Command::Plan { spec } => {
-            let options = build_options(None)?;
+        Command::Build { spec, output, jobs, quiet } => build(&spec, &output, jobs, quiet),
+        Command::Derivation { attrs, jobs, quiet } => derivation(attrs, jobs, quiet),
+        Command::Plan { spec, exact, jobs } => {
+            let options = build_options(jobs)?;
             let spec = nix_repart_spec::load_spec(&spec)?;
-            let plan = nix_repart_image::plan_image(&spec, &options)?;
+            let sizing = if exact { Sizing::Exact } else { Sizing::Estimate };
+            let plan = nix_repart_image::plan_image(&spec, &options, sizing, &Progress::quiet())?;
+            for p in plan.partitions.iter().filter(|p| p.content_estimate.is_some()) {
+                eprintln!(
+                    "note: partition {}: its content size is an estimate (contentEstimate has the bound); plan --exact measures it",
+                    p.id
+                );
+            }
             println!("{}", serde_json::to_string_pretty(&plan)?);
             Ok(())
         }
@@ -166,31 +199,50 @@ fn build_options(jobs: Option<usize>) -> Result<BuildOptions, Failure> {
     Ok(options)
 }
 
-fn build(spec_path: &Path, output: &Path, jobs: Option<usize>) -> Result<(), Failure> {
+fn build(spec_path: &Path, output: &Path, jobs: Option<usize>, quiet: bool) -> Result<(), Failure> {
     let options = build_options(jobs)?;
     let spec = nix_repart_spec::load_spec(spec_path)?;
-    report_build(nix_repart_image::build_image(&spec, output, &options)?)
+    build_and_report(&spec, output, &options, quiet)
 }
 
-fn report_build((plan, written): (nix_repart_plan::Plan, nix_repart_image::Written)) -> Result<(), Failure> {
-    for warning in &plan.warnings {
-        eprintln!("warning: {warning}");
-    }
-    for note in &written.notes {
-        eprintln!("note: {note}");
-    }
-    eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
-    Ok(())
-}
-
-fn derivation(attrs: Option<PathBuf>, jobs: Option<usize>) -> Result<(), Failure> {
+fn derivation(attrs: Option<PathBuf>, jobs: Option<usize>, quiet: bool) -> Result<(), Failure> {
     let options = build_options(jobs)?;
     let attrs = match attrs {
         Some(path) => path,
         None => attrs_file()?,
     };
     let (spec, out) = nix_repart_spec::nix_attrs::load_from_attrs(&attrs)?;
-    report_build(nix_repart_image::build_image(&spec, &out, &options)?)
+    build_and_report(&spec, &out, &options, quiet)
+}
+
+/// The progress reporter: a bar on a terminal, lines in a log;
+/// `NIX_REPART_PROGRESS_INTERVAL` (seconds) sets how often a running step
+/// reports (5 by default).
+fn progress(quiet: bool) -> Progress {
+    let interval = std::env::var("NIX_REPART_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(nix_repart_progress::DEFAULT_INTERVAL, std::time::Duration::from_secs_f64);
+    Progress::start(Mode::for_stderr(quiet), interval)
+}
+
+fn build_and_report(spec: &Spec, output: &Path, options: &BuildOptions, quiet: bool) -> Result<(), Failure> {
+    let progress = progress(quiet);
+    let result = nix_repart_image::build_image(spec, output, options, &progress);
+    drop(progress);
+    let (plan, written) = result?;
+    for warning in &plan.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if !quiet {
+        for note in &written.notes {
+            eprintln!("note: {note}");
+        }
+        eprint!("{}", written.summary);
+    }
+    eprintln!("wrote {} ({})", written.image.display(), plan.image.size);
+    Ok(())
 }
 
 /// Where Nix put the structured attributes: `$NIX_ATTRS_JSON_FILE` (Nix

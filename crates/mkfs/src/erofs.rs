@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use nix_repart_spec::ErofsCompression;
 use uuid::Uuid;
 
 use crate::tool::{self, Outcome, MKFS_EROFS};
@@ -18,26 +19,14 @@ pub struct ErofsJob<'a> {
     pub output: &'a Path,
     pub uuid: Uuid,
     pub epoch: u64,
-    /// `Compression=` (only `lz4` here, as `lz4hc` with a level).
-    pub compression: Option<&'a str>,
-    pub level: Option<u32>,
+    pub compression: ErofsCompression,
     pub extra: &'a [String],
-}
-
-/// `-z` for `Compression=`/`CompressionLevel=`.
-fn compressor(compression: Option<&str>, level: Option<u32>) -> Result<Option<String>, MkfsError> {
-    match (compression, level) {
-        (None, _) => Ok(None),
-        (Some("lz4"), None) => Ok(Some("lz4".to_string())),
-        (Some("lz4"), Some(level)) => Ok(Some(format!("lz4hc,{level}"))),
-        (Some(other), _) => Err(MkfsError::ErofsCompression { compression: other.to_string() }),
-    }
 }
 
 pub fn make(job: &ErofsJob) -> Result<(), MkfsError> {
     let mut args = vec![format!("-T{}", job.epoch), format!("-U{}", job.uuid.hyphenated()), "--all-root".into()];
     args.push("--quiet".into());
-    if let Some(z) = compressor(job.compression, job.level)? {
+    if let Some(z) = job.compression.mkfs_argument() {
         args.push(format!("-z{z}"));
     }
     args.extend(job.extra.iter().cloned());
@@ -45,7 +34,7 @@ pub fn make(job: &ErofsJob) -> Result<(), MkfsError> {
     args.push(job.staged.display().to_string());
     match tool::run(MKFS_EROFS, &args, job.epoch, &[])? {
         Outcome::Success => check_superblock(job.output),
-        Outcome::Failed { status, stderr } => Err(MkfsError::ToolFailed { tool: MKFS_EROFS.name, status, stderr }),
+        Outcome::Failed(failure) => Err(MkfsError::ToolFailed { tool: MKFS_EROFS.name, failure }),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub use crate::tool::ToolFailure;
+
 #[derive(Debug, thiserror::Error)]
 pub enum MkfsError {
     #[error("{tool} is not on PATH; install it (Debian: apt-get install {debian}; nixpkgs: {nixpkgs})")]
@@ -12,10 +14,12 @@ pub enum MkfsError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{tool} failed ({status}): {stderr}")]
-    ToolFailed { tool: &'static str, status: String, stderr: String },
-    #[error("the files do not fit into {size} bytes ({tool}: {stderr})")]
-    TooSmall { tool: &'static str, size: u64, stderr: String },
+    /// The command and its stderr lines are in `failure`; the one-line
+    /// message has the status only (see [`MkfsError::tool_failure`]).
+    #[error("{tool} failed ({})", failure.status)]
+    ToolFailed { tool: &'static str, failure: ToolFailure },
+    #[error("the files do not fit into {size} bytes ({tool}: {})", failure.stderr.join(" / "))]
+    TooSmall { tool: &'static str, size: u64, failure: ToolFailure },
     #[error("cannot stage the files for {tool}")]
     Stage {
         tool: &'static str,
@@ -33,8 +37,6 @@ pub enum MkfsError {
     NotExt { path: PathBuf, offset: u64, what: &'static str },
     #[error("{tool} exited successfully but {path} holds no filesystem ({what})")]
     NoFilesystem { tool: &'static str, path: PathBuf, what: &'static str },
-    #[error("Compression={compression} is not available for erofs here (mkfs.erofs offers lz4 and lz4hc)")]
-    ErofsCompression { compression: String },
     #[error("directory {path} has {entries} entries; mke2fs -d needs time quadratic in a directory's size and would run for many minutes, so nix-repart takes at most {max} (put large directories on squashfs or erofs)")]
     DirectoryTooLarge { path: String, entries: usize, max: usize },
     #[error("a swap area needs at least 40960 bytes (10 pages), the partition has {size}")]
@@ -53,10 +55,21 @@ impl MkfsError {
         matches!(
             self,
             MkfsError::TooSmall { .. }
-                | MkfsError::ErofsCompression { .. }
                 | MkfsError::SwapTooSmall { .. }
                 | MkfsError::ToolMissing { .. }
                 | MkfsError::DirectoryTooLarge { .. }
         )
+    }
+}
+
+impl MkfsError {
+    /// The failed tool run behind this error, to be shown whole.
+    pub fn tool_failure(&self) -> Option<(&'static str, &ToolFailure)> {
+        match self {
+            MkfsError::ToolFailed { tool, failure } | MkfsError::TooSmall { tool, failure, .. } => {
+                Some((tool, failure))
+            }
+            _ => None,
+        }
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use nix_repart_tree::{Directory, Node};
 
 use crate::ext_fixup::{self, ExtReport};
-use crate::tool::{self, Outcome, MKE2FS};
+use crate::tool::{self, Outcome, ToolFailure, MKE2FS};
 use crate::{ExtKind, MkfsError};
 
 /// mke2fs.conf for every build: the features of Debian's and nixpkgs'
@@ -99,10 +99,10 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
     let env: [(&str, &OsStr); 2] = [("E2FSPROGS_FAKE_TIME", epoch.as_ref()), ("MKE2FS_CONFIG", conf.as_os_str())];
     match tool::run(MKE2FS, &args, job.epoch, &env)? {
         Outcome::Success => {}
-        Outcome::Failed { stderr, .. } if out_of_space(&stderr) => {
-            return Err(MkfsError::TooSmall { tool: MKE2FS.name, size: job.size, stderr })
+        Outcome::Failed(failure) if out_of_space(&failure) => {
+            return Err(MkfsError::TooSmall { tool: MKE2FS.name, size: job.size, failure })
         }
-        Outcome::Failed { status, stderr } => return Err(MkfsError::ToolFailed { tool: MKE2FS.name, status, stderr }),
+        Outcome::Failed(failure) => return Err(MkfsError::ToolFailed { tool: MKE2FS.name, failure }),
     }
     ext_fixup::pin_times_and_owners(job.image, job.offset, job.epoch)
 }
@@ -154,8 +154,8 @@ fn split_extended(extra: &[String]) -> (String, Vec<String>) {
     (extended, rest)
 }
 
-fn out_of_space(stderr: &str) -> bool {
-    ["Could not allocate", "No space left", "too small", "Not enough space"].iter().any(|s| stderr.contains(s))
+fn out_of_space(failure: &ToolFailure) -> bool {
+    ["Could not allocate", "No space left", "too small", "Not enough space"].iter().any(|s| failure.says(s))
 }
 
 /// ext labels hold 16 bytes: cut at a character boundary.

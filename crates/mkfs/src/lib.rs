@@ -5,6 +5,7 @@
 //! not plan or place partitions.
 
 pub mod erofs;
+pub mod erofs_size;
 mod error;
 pub mod ext;
 mod ext_fixup;
@@ -12,32 +13,8 @@ pub mod ext_size;
 pub mod swap;
 mod tool;
 
-pub use error::MkfsError;
+pub use error::{MkfsError, ToolFailure};
 pub use ext_fixup::ExtReport;
 
-/// The ext variants mke2fs makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExtKind {
-    Ext2,
-    Ext3,
-    Ext4,
-}
-
-impl ExtKind {
-    pub fn from_format(format: &str) -> Option<ExtKind> {
-        match format {
-            "ext2" => Some(ExtKind::Ext2),
-            "ext3" => Some(ExtKind::Ext3),
-            "ext4" => Some(ExtKind::Ext4),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ExtKind::Ext2 => "ext2",
-            ExtKind::Ext3 => "ext3",
-            ExtKind::Ext4 => "ext4",
-        }
-    }
-}
+/// The ext variants mke2fs makes, as the spec names them.
+pub use nix_repart_spec::ExtKind;

@@ -22,10 +22,28 @@ pub struct Tool {
 pub const MKE2FS: Tool = Tool { name: "mke2fs", debian: "e2fsprogs", nixpkgs: "e2fsprogs" };
 pub const MKFS_EROFS: Tool = Tool { name: "mkfs.erofs", debian: "erofs-utils", nixpkgs: "erofs-utils" };
 
-/// What a finished tool run left: its stderr, when it failed.
+/// What a finished tool run left: the whole failure, when it failed.
 pub enum Outcome {
     Success,
-    Failed { status: String, stderr: String },
+    Failed(ToolFailure),
+}
+
+/// A tool run that failed, everything a user needs to run it again: the
+/// command line as a shell takes it, how it ended, and its stderr line by
+/// line (its stdout when stderr was empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolFailure {
+    pub command: String,
+    /// `exit status: 3`, or `signal: 9 (SIGKILL)`.
+    pub status: String,
+    pub stderr: Vec<String>,
+}
+
+impl ToolFailure {
+    /// Whether any stderr line contains `needle`.
+    pub fn says(&self, needle: &str) -> bool {
+        self.stderr.iter().any(|line| line.contains(needle))
+    }
 }
 
 /// The whole environment of a tool run: see the module documentation.
@@ -62,9 +80,8 @@ where
     let stderr = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let text = if stderr.trim().is_empty() { stdout } else { stderr };
-    let stderr = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" / ");
-    let command = shown_command(&cmd);
-    Ok(Outcome::Failed { status: format!("{}, command: {command}", output.status), stderr })
+    let stderr = text.lines().map(str::trim_end).filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
+    Ok(Outcome::Failed(ToolFailure { command: shown_command(&cmd), status: output.status.to_string(), stderr }))
 }
 
 /// The command line as a shell would take it, for error messages.

@@ -10,11 +10,12 @@ mod attributes;
 mod error;
 mod geometry;
 mod grow;
+mod identity;
 mod labels;
 mod split;
 pub mod uuids;
 
-use nix_repart_spec::{Bytes, ImageSize, Minimize, Partition, Spec};
+use nix_repart_spec::{Bytes, Format, ImageSize, Minimize, Partition, Spec};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ pub use attributes::{attribute_bits, GROWFS_BIT, NO_AUTO_BIT, READ_ONLY_BIT};
 pub use error::PlanError;
 pub use geometry::{Geometry, Lba, GPT_METADATA_SIZE, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
 use grow::{grow, Demand};
-pub use labels::assign as partition_labels;
+pub use identity::{identity, Identity, PartitionIdentity};
 
 /// systemd-repart's `DEFAULT_MIN_SIZE`: a partition with no `SizeMinBytes=`.
 pub const DEFAULT_MIN_SIZE: Bytes = Bytes(10 << 20);
@@ -87,17 +88,29 @@ pub struct PartitionPlan {
     pub last_lba: Lba,
     pub attributes: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub format: Option<Format>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_size: Option<Bytes>,
+    /// Set by `nix-repart plan` when `content_size` is an estimate; the
+    /// planner itself leaves it empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_estimate: Option<ContentEstimate>,
     /// The split file (`<name>[_<version>].<SplitName>.raw`) when the spec
     /// asks for split output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_file: Option<String>,
 }
 
+/// How a content size was estimated, and the bound it cannot exceed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContentEstimate {
+    pub upper_bound: Bytes,
+    pub method: String,
+}
+
 /// Plans the image. Pure: the same inputs always give the same plan.
-pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
+pub fn plan(spec: &Spec, identity: &Identity, content: &ContentSizes) -> Result<Plan, PlanError> {
     let count = spec.partitions.len() as u64;
     if count > PARTITION_ENTRIES {
         return Err(PlanError::TooManyPartitions { count });
@@ -111,28 +124,27 @@ pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
         .collect::<Result<Vec<_>, _>>()?;
     let geometry = disk_geometry(spec, &demands, grain)?;
     let allocations = grow(&demands, geometry.end - geometry.start, grain);
-    let uuids = uuids::assign(spec)?;
-    let labels = labels::assign(&spec.partitions);
     let mut offset = geometry.start;
     let mut partitions = Vec::with_capacity(spec.partitions.len());
-    for (i, p) in spec.partitions.iter().enumerate() {
+    for (i, (p, id)) in spec.partitions.iter().zip(&identity.partitions).enumerate() {
         let allocation = allocations[i];
         partitions.push(PartitionPlan {
             id: p.id.clone(),
             number: i as u32 + 1,
             type_guid: p.partition_type.guid,
             type_name: p.partition_type.display_name(),
-            label: labels[i].clone(),
-            uuid: uuids[i],
-            filesystem_uuid: p.format.as_ref().map(|_| uuids::filesystem_uuid(uuids[i])),
+            label: id.label.clone(),
+            uuid: id.uuid,
+            filesystem_uuid: id.filesystem_uuid,
             offset,
             size: allocation.size,
             padding: allocation.padding,
             first_lba: geometry.lba(offset),
             last_lba: Lba(geometry.lba(offset + allocation.size).0 - 1),
             attributes: attribute_bits(p),
-            format: p.format.clone(),
+            format: p.format,
             content_size: content.0.get(i).copied().flatten(),
+            content_estimate: None,
             split_file: split::file_name(spec, p),
         });
         offset = offset + allocation.size + allocation.padding;
@@ -143,13 +155,43 @@ pub fn plan(spec: &Spec, content: &ContentSizes) -> Result<Plan, PlanError> {
         size: geometry.total,
         sector_size: geometry.sector_size,
         grain,
-        disk_uuid: uuids::disk_uuid(spec.seed),
+        disk_uuid: identity.disk_uuid,
         first_usable_lba: geometry.first_usable,
         last_usable_lba: geometry.last_usable,
         partition_entries: PARTITION_ENTRIES,
     };
     let warnings = boot_warnings(&image, &partitions);
     Ok(Plan { image, partitions, warnings })
+}
+
+/// Where partition `i` starts in an auto-sized image, from the content
+/// sizes of the partitions before it (`earlier`, as many as `i`) alone:
+/// writers that learn a partition's size only by writing it (squashfs)
+/// can write it in place. `None` for an image of fixed size, where free
+/// space is shared by weight and every partition moves every other.
+///
+/// The rule: an auto-sized disk is exactly as large as its partitions'
+/// minimums with padding, so the planner gives each its minimum and its
+/// minimum padding, and a partition starts where the ones before it end.
+pub fn streaming_offset(spec: &Spec, earlier: &[Option<Bytes>]) -> Result<Option<Bytes>, PlanError> {
+    if spec.image_size != ImageSize::Auto {
+        return Ok(None);
+    }
+    let grain = spec.sector_size.grain();
+    let start = Bytes(geometry::FIRST_USABLE_BYTE).round_up(grain);
+    let mut offset = start;
+    for (p, content) in spec.partitions.iter().zip(earlier) {
+        offset = offset + min_with_padding(&demand(p, *content, grain)?, grain);
+    }
+    Ok(Some(offset))
+}
+
+/// The size of a partition with `Minimize=` whose content needs
+/// `content` bytes: its minimum, which is also its maximum. Writers that
+/// make such a partition's filesystem before the plan (mke2fs) make it
+/// this large.
+pub fn minimized_size(spec: &Spec, p: &Partition, content: Bytes) -> Result<Bytes, PlanError> {
+    Ok(demand(p, Some(content), spec.sector_size.grain())?.min)
 }
 
 /// OVMF (EDK II) refuses FAT ESPs on 4096-byte sectors smaller than

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use nix_repart_plan::{plan, ContentSizes};
+use nix_repart_plan::{identity, plan, ContentSizes};
 
 fn golden_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -19,7 +19,8 @@ fn golden_dir() -> std::path::PathBuf {
 fn check_golden(name: &str) {
     let dir = golden_dir();
     let spec = nix_repart_spec::load_spec(&dir.join(format!("{name}.spec.json"))).expect("golden spec is valid");
-    let planned = plan(&spec, &ContentSizes::from_spec(&spec)).expect("golden spec plans");
+    let planned =
+        plan(&spec, &identity(&spec).expect("identity"), &ContentSizes::from_spec(&spec)).expect("golden spec plans");
     let got = serde_json::to_string_pretty(&planned).expect("json") + "\n";
     let expected_path = dir.join(format!("{name}.plan.json"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
@@ -67,11 +68,13 @@ fn small_esp_on_4096_byte_sectors_is_warned_about() {
         ))
         .expect("valid")
     };
-    let small = plan(&spec("100M"), &ContentSizes::default()).expect("plans");
+    let small = spec("100M");
+    let small = plan(&small, &identity(&small).expect("identity"), &ContentSizes(vec![None])).expect("plans");
     assert_eq!(
         small.warnings,
         ["partition 10-esp: an ESP on 4096-byte sectors smaller than 260 MiB is refused by OVMF firmware; set SizeMinBytes=260M to boot there"]
     );
-    let large = plan(&spec("260M"), &ContentSizes::default()).expect("plans");
+    let large = spec("260M");
+    let large = plan(&large, &identity(&large).expect("identity"), &ContentSizes(vec![None])).expect("plans");
     assert!(large.warnings.is_empty());
 }

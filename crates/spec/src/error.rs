@@ -137,8 +137,16 @@ pub enum ProblemKind {
     PaddingMinAboveMax { partition: String, min: Bytes, max: Bytes },
     #[error("SplitName={value:?} uses {specifier}; nix-repart resolves only %t (type name), %T (type UUID) and %%")]
     SplitSpecifier { value: String, specifier: String },
-    #[error("{value:?} is not a compression nix-repart knows (gzip, xz, zstd, lz4)")]
-    UnknownCompression { value: String },
+    #[error(
+        "Compression={value} is not a compression Format={format} takes (one of: {known}) (partition {partition})"
+    )]
+    CompressionNotForFormat { partition: String, format: &'static str, value: String, known: &'static str },
+    #[error("level {level} is outside {range} for {algorithm} (partition {partition})")]
+    FilesystemLevelRange { partition: String, algorithm: &'static str, level: u32, range: String },
+    #[error("CompressionLevel= without Compression=: erofs is not compressed by default (partition {partition})")]
+    LevelWithoutCompression { partition: String },
+    #[error("{value:?} is not a squashfs block size (a power of two from 4K to 1M)")]
+    BadSquashfsBlockSize { value: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, xz)")]
     UnknownImageCompression { value: String },
     #[error("level {level} is outside {min}..={max} for this algorithm")]
@@ -153,8 +161,8 @@ pub enum ProblemKind {
     NotImplemented { partition: String, key: String },
     #[error("{key:?} is not a systemd-repart [Partition] setting (partition {partition})")]
     UnknownSetting { partition: String, key: String },
-    #[error("Format={format} is not supported by nix-repart, which writes vfat, squashfs, ext2, ext3, ext4, erofs and swap (partition {partition})")]
-    FormatNotImplemented { partition: String, format: String },
+    #[error("Format={format} is not supported by nix-repart, which writes {known} (partition {partition})")]
+    FormatNotImplemented { partition: String, format: String, known: String },
     #[error("{what} is not implemented by nix-repart yet")]
     SpecFeatureNotImplemented { what: &'static str },
     #[error("CopyBlocks= and Format= exclude each other (partition {partition})")]

@@ -7,8 +7,10 @@
 //! paths) and the rules between them. The result is a [`Spec`] that cannot
 //! be malformed. This crate does not plan or write anything.
 
+mod compression;
 pub mod error;
 mod file_settings;
+pub mod format;
 pub mod input;
 mod json_check;
 mod mkfs_options;
@@ -24,10 +26,13 @@ pub mod values;
 use std::path::Path;
 
 pub use error::{AttrsProblem, Problem, ProblemKind, Problems, SpecError};
+pub use format::{
+    ErofsCompression, ExtKind, Format, SquashfsCompression, SquashfsSettings, FORMAT_NAMES, SQUASHFS_DEFAULT_BLOCK_SIZE,
+};
 pub use model::{
     Content, CopyBlocks, ImageCompression, ImageCompressionAlgorithm, ImageSize, Minimize, Partition, SectorSize, Spec,
 };
-pub use settings::{IMPLEMENTED_FORMATS, MAX_LABEL_UTF16};
+pub use settings::MAX_LABEL_UTF16;
 pub use types::{Architecture, Designator, PartitionType};
 pub use validate::{MAX_NAME_BYTES, MAX_PATH_BYTES};
 pub use values::Bytes;

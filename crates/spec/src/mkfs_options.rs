@@ -6,12 +6,14 @@
 //! filesystem (`-n`, `-S`) or overrides what nix-repart derives from the
 //! seed (`-U`, `-T`) is refused here, naming the option; docs/spec.md lists
 //! what passes. squashfs options are mapped onto nix-repart's own writer
-//! (its crate checks them); vfat and swap take none, since nix-repart
+//! here (`-comp`, `-Xcompression-level`, `-b`; the flags that say what it
+//! always does are accepted, any other is refused); vfat and swap take none, since nix-repart
 //! writes both itself. Options for a filesystem that no partition has are
 //! refused, as they would do nothing.
 
 use std::collections::BTreeMap;
 
+use crate::compression::{At, SquashfsMkfs};
 use crate::error::ProblemKind;
 use crate::model::Partition;
 use crate::raw::pointer_token;
@@ -107,14 +109,20 @@ fn why_refused(tool: &str, option: &str) -> &'static str {
     }
 }
 
-/// Checks every `mkfsOptions` entry against the partitions' formats.
-pub(crate) fn check(c: &mut Checker, options: &BTreeMap<String, Vec<String>>, partitions: &[Partition]) {
+/// Checks every `mkfsOptions` entry against the partitions' formats;
+/// returns what the squashfs entry says.
+pub(crate) fn check(
+    c: &mut Checker,
+    options: &BTreeMap<String, Vec<String>>,
+    partitions: &[Partition],
+) -> SquashfsMkfs {
+    let mut squashfs = SquashfsMkfs::default();
     for (fs, args) in options {
         let pointer = format!("/mkfsOptions/{}", pointer_token(fs));
         if args.is_empty() {
             continue;
         }
-        if !partitions.iter().any(|p| p.format.as_deref() == Some(fs.as_str())) {
+        if !partitions.iter().any(|p| p.format.is_some_and(|f| f.name() == fs.as_str())) {
             c.problem(pointer, ProblemKind::MkfsOptionsUnused { fs: fs.clone() });
             continue;
         }
@@ -132,10 +140,78 @@ pub(crate) fn check(c: &mut Checker, options: &BTreeMap<String, Vec<String>>, pa
                     ProblemKind::MkfsOptionRefused { tool, option: word.to_string(), why },
                 );
             }
-            // squashfs options are checked by the squashfs writer.
+            "squashfs" => squashfs = check_squashfs(c, &pointer, &words),
             _ => {}
         }
     }
+    squashfs
+}
+
+/// mksquashfs flags that describe what nix-repart's writer always does.
+const MKSQUASHFS_ALWAYS: &[&str] = &[
+    "-noappend",
+    "-all-root",
+    "-no-xattrs",
+    "-no-recovery",
+    "-quiet",
+    "-no-progress",
+    "-reproducible",
+    "-no-fragments-tail",
+];
+
+/// `mkfsOptions.squashfs`: `-comp NAME`, `-Xcompression-level N`, `-b SIZE`
+/// and `-processors N` (left to `--jobs`), and the flags above.
+fn check_squashfs(c: &mut Checker, pointer: &str, words: &[(usize, &str)]) -> SquashfsMkfs {
+    const TOOL: &str = "mksquashfs";
+    let mut found = SquashfsMkfs::default();
+    let mut at = 0;
+    while let Some(&(i, word)) = words.get(at) {
+        at += 1;
+        let here = format!("{pointer}/{i}");
+        if MKSQUASHFS_ALWAYS.contains(&word) {
+            continue;
+        }
+        if !matches!(word, "-comp" | "-Xcompression-level" | "-b" | "-processors") {
+            let why = "it is not an option nix-repart's squashfs writer maps";
+            c.problem(here, ProblemKind::MkfsOptionRefused { tool: TOOL, option: word.to_string(), why });
+            return found;
+        }
+        let Some(&(_, value)) = words.get(at) else {
+            c.problem(here, ProblemKind::MkfsOptionValue { option: word.to_string() });
+            return found;
+        };
+        at += 1;
+        match word {
+            "-comp" => found.algorithm = Some(At { pointer: here, value: value.to_string() }),
+            "-Xcompression-level" => match value.parse::<u32>() {
+                Ok(level) => found.level = Some(At { pointer: here, value: level }),
+                Err(_) => {
+                    let max = u64::from(u32::MAX);
+                    c.problem(here, ProblemKind::NotANumber { value: value.to_string(), max });
+                }
+            },
+            "-b" => match parse_block_size(value) {
+                Some(size) => found.block_size = Some(size),
+                None => c.problem(here, ProblemKind::BadSquashfsBlockSize { value: value.to_string() }),
+            },
+            _ => {} // -processors: --jobs decides.
+        }
+    }
+    found
+}
+
+/// mksquashfs's `-b`: bytes, or with a K or M suffix; a power of two from
+/// 4 KiB to 1 MiB.
+fn parse_block_size(text: &str) -> Option<u32> {
+    let (digits, unit) = match text.strip_suffix(['K', 'k']) {
+        Some(d) => (d, 1024),
+        None => match text.strip_suffix(['M', 'm']) {
+            Some(d) => (d, 1 << 20),
+            None => (text, 1),
+        },
+    };
+    let size = digits.parse::<u32>().ok()?.checked_mul(unit)?;
+    (size.is_power_of_two() && (4096..=1 << 20).contains(&size)).then_some(size)
 }
 
 /// A value check: `Some(reason)` refuses it.

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::format::Format;
 use crate::types::{Architecture, PartitionType};
 use crate::values::Bytes;
 
@@ -31,6 +32,8 @@ pub struct Spec {
     /// Extra mkfs arguments per filesystem, one word per element (nixpkgs'
     /// `"-S 512"` style elements are split on whitespace, as systemd-repart
     /// splits `SYSTEMD_REPART_MKFS_OPTIONS_<FS>`).
+    /// squashfs options are not here: they are part of each squashfs
+    /// partition's [`Format`].
     pub mkfs_options: BTreeMap<String, Vec<String>>,
     /// Sorted by id, the order in which systemd-repart reads `<id>.conf`.
     pub partitions: Vec<Partition>,
@@ -43,6 +46,11 @@ impl Spec {
             Some(version) => format!("{}_{}", self.name, version),
             None => self.name.clone(),
         }
+    }
+
+    /// The extra words for the tool that makes `format`.
+    pub fn mkfs_options_for(&self, format: Format) -> &[String] {
+        self.mkfs_options.get(format.name()).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -130,17 +138,14 @@ pub struct Partition {
     /// Extra GPT attribute bits from `Flags=`.
     pub flags: u64,
     pub copy_blocks: Option<CopyBlocks>,
-    pub format: Option<String>,
+    /// `Format=`, with its compression (see [`Format`]).
+    pub format: Option<Format>,
     /// `SplitName=` as written; `None` means systemd-repart's default `%t`,
     /// `-` means no split file.
     pub split_name: Option<String>,
     /// `contents` entries, then `CopyFiles=` lines, in that order.
     pub contents: Vec<Content>,
     pub minimize: Minimize,
-    /// `Compression=` (`gzip`, `xz`, `zstd`, `lz4`) for compressed filesystems.
-    pub compression: Option<String>,
-    /// `CompressionLevel=`.
-    pub compression_level: Option<u32>,
     /// `MakeDirectories=`: absolute paths inside the filesystem.
     pub make_directories: Vec<String>,
     /// `ExcludeFiles=`: source paths (and everything below them) not copied.

@@ -5,16 +5,15 @@
 //! systemd-repart key that nix-repart does not implement yet, or a key that
 //! systemd-repart does not have. Nothing is silently ignored.
 
+use crate::compression::{At, PendingCompression};
 use crate::error::ProblemKind;
 use crate::file_settings::{apply_list_value, is_list_key, parse_minimize};
+use crate::format::{Format, FORMAT_NAMES};
 use crate::model::{CopyBlocks, Minimize, Partition};
 use crate::raw::{pointer_token, RawSetting};
 use crate::types::{Architecture, PartitionType};
 use crate::validate::{existing_path, parse_uuid, Checker};
 use crate::values::{parse_bool, parse_size, Bytes};
-
-/// The file systems nix-repart can write.
-pub const IMPLEMENTED_FORMATS: &[&str] = &["vfat", "squashfs", "ext2", "ext3", "ext4", "erofs", "swap"];
 
 /// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
 const NOT_IMPLEMENTED: &[&str] = &[
@@ -44,6 +43,8 @@ pub const MAX_LABEL_UTF16: usize = 36;
 pub(crate) struct Settings {
     pub partition_type: PartitionType,
     pub partition: Partition,
+    /// Resolved into the format once `mkfsOptions` are read.
+    pub compression: PendingCompression,
 }
 
 /// Where a setting lives, for error messages.
@@ -63,6 +64,7 @@ pub(crate) fn check(
 ) -> Option<Settings> {
     let config = format!("{pointer}/repartConfig");
     let mut p = empty_partition(id);
+    let mut compression = PendingCompression::default();
     let mut partition_type = None;
     let mut type_seen = false;
     for setting in raw {
@@ -89,18 +91,18 @@ pub(crate) fn check(
                 Some(_) => {}
             }
         } else {
-            apply(c, &here, value, &mut p);
+            apply(c, &here, value, &mut p, &mut compression);
         }
     }
     if !type_seen {
         c.problem(format!("{config}/Type"), ProblemKind::Missing);
     }
     check_ranges(c, &config, &p);
-    check_compression_applies(c, &config, &p);
+    check_compression_applies(c, &p, &compression);
     if p.copy_blocks.is_some() && p.format.is_some() {
         c.problem(format!("{config}/CopyBlocks"), ProblemKind::CopyBlocksWithFormat { partition: id.to_string() });
     }
-    Some(Settings { partition_type: partition_type?, partition: p })
+    Some(Settings { partition_type: partition_type?, partition: p, compression })
 }
 
 fn empty_partition(id: &str) -> Partition {
@@ -124,8 +126,6 @@ fn empty_partition(id: &str) -> Partition {
         format: None,
         split_name: None,
         minimize: Minimize::Off,
-        compression: None,
-        compression_level: None,
         make_directories: Vec::new(),
         exclude_files: Vec::new(),
         exclude_files_target: Vec::new(),
@@ -195,7 +195,7 @@ fn unknown_key(here: &Here) -> ProblemKind {
     ProblemKind::UnknownSetting { partition: here.partition.to_string(), key: here.key.to_string() }
 }
 
-fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
+fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition, compression: &mut PendingCompression) {
     match here.key {
         "Label" => p.label = check_label(c, here, value),
         "UUID" => p.uuid = parse_or(c, here, value, parse_uuid, |v| ProblemKind::NotAUuid { value: v }),
@@ -220,11 +220,12 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition) {
         "CopyBlocks" => p.copy_blocks = check_copy_blocks(c, here, value),
         "Format" => p.format = check_format(c, here, value),
         "SplitName" => p.split_name = check_split_name(c, here, value),
-        "Compression" => p.compression = check_compression(c, here, value),
+        "Compression" => compression.algorithm = Some(At { pointer: here.pointer.clone(), value: value.to_string() }),
         "CompressionLevel" => {
             let max = u64::from(u32::MAX);
             let parse = |v: &str| v.parse::<u32>().ok();
-            p.compression_level = parse_or(c, here, value, parse, |v| ProblemKind::NotANumber { value: v, max });
+            let level = parse_or(c, here, value, parse, |v| ProblemKind::NotANumber { value: v, max });
+            compression.level = level.map(|value| At { pointer: here.pointer.clone(), value });
         }
         "Minimize" => {
             let minimize = parse_or(c, here, value, parse_minimize, |v| ProblemKind::NotAMinimize { value: v });
@@ -326,25 +327,19 @@ fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String>
     Some(value.to_string())
 }
 
-/// `Compression=`: the algorithms squashfs (and erofs) know.
-fn check_compression(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
-    const KNOWN: [&str; 4] = ["gzip", "xz", "zstd", "lz4"];
-    if KNOWN.contains(&value) {
-        return Some(value.to_string());
-    }
-    c.problem(&here.pointer, ProblemKind::UnknownCompression { value: value.to_string() });
-    None
-}
-
-fn check_format(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
+/// `Format=`, with every compression setting at its default until
+/// `crate::compression` resolves them.
+fn check_format(c: &mut Checker, here: &Here, value: &str) -> Option<Format> {
     if value.is_empty() {
         return None;
     }
-    if !IMPLEMENTED_FORMATS.contains(&value) {
+    let format = Format::from_name(value);
+    if format.is_none() {
         let partition = here.partition.to_string();
-        c.problem(&here.pointer, ProblemKind::FormatNotImplemented { partition, format: value.to_string() });
+        let known = FORMAT_NAMES.join(", ");
+        c.problem(&here.pointer, ProblemKind::FormatNotImplemented { partition, format: value.to_string(), known });
     }
-    Some(value.to_string())
+    format
 }
 
 fn check_copy_blocks(c: &mut Checker, here: &Here, value: &str) -> Option<CopyBlocks> {
@@ -382,16 +377,17 @@ fn block_source_size(path: &std::path::Path, meta: &std::fs::Metadata) -> Option
 
 /// `Compression=` and `CompressionLevel=` only mean something to the
 /// compressing filesystems; elsewhere they would be silently ignored.
-fn check_compression_applies(c: &mut Checker, config: &str, p: &Partition) {
-    let format = p.format.as_deref().unwrap_or("");
-    if matches!(format, "squashfs" | "erofs") {
+fn check_compression_applies(c: &mut Checker, p: &Partition, compression: &PendingCompression) {
+    if p.format.is_some_and(Format::compresses) {
         return;
     }
-    let shown = if format.is_empty() { "(none)" } else { format };
-    for (key, set) in [("Compression", p.compression.is_some()), ("CompressionLevel", p.compression_level.is_some())] {
-        if set {
+    let shown = p.format.map_or("(none)", Format::name);
+    let level = compression.level.as_ref().map(|l| &l.pointer);
+    for (key, at) in [("Compression", compression.algorithm.as_ref().map(|a| &a.pointer)), ("CompressionLevel", level)]
+    {
+        if let Some(pointer) = at {
             let (partition, format) = (p.id.clone(), shown.to_string());
-            c.problem(format!("{config}/{key}"), ProblemKind::CompressionWithoutCompressor { partition, key, format });
+            c.problem(pointer.clone(), ProblemKind::CompressionWithoutCompressor { partition, key, format });
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::compression::{self, PendingCompression};
 use crate::error::{Problem, ProblemKind};
 use crate::model::{
     Content, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, SectorSize, Spec,
@@ -69,13 +70,16 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         check_file_name(c, "/imageVersion", version);
     }
     let architecture = check_architecture(c, raw.architecture.as_deref());
-    let mut partitions: Vec<Partition> =
-        raw.partitions.iter().enumerate().filter_map(|(i, p)| check_partition(c, i, p, architecture)).collect();
+    let (mut partitions, pending): (Vec<Partition>, Vec<PendingCompression>) =
+        raw.partitions.iter().enumerate().filter_map(|(i, p)| check_partition(c, i, p, architecture)).unzip();
     if raw.partitions.is_empty() && c.problems.iter().all(|p| p.pointer != "/partitions") {
         c.problem("/partitions", ProblemKind::NoPartitions);
     }
     check_unique_ids(c, &partitions);
-    crate::mkfs_options::check(c, &raw.mkfs_options, &partitions);
+    let squashfs = crate::mkfs_options::check(c, &raw.mkfs_options, &partitions);
+    for (p, pending) in partitions.iter_mut().zip(&pending) {
+        p.format = p.format.map(|format| compression::resolve(c, &p.id, format, pending, &squashfs));
+    }
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
     Spec {
@@ -87,7 +91,12 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         image_size: check_image_size(c, raw.image_size.as_deref()),
         split: raw.split.unwrap_or(false),
         compression: check_image_compression(c, &raw.compression),
-        mkfs_options: raw.mkfs_options.into_iter().map(|(fs, args)| (fs, split_mkfs_words(&args))).collect(),
+        mkfs_options: raw
+            .mkfs_options
+            .into_iter()
+            .filter(|(fs, _)| fs != "squashfs")
+            .map(|(fs, args)| (fs, split_mkfs_words(&args)))
+            .collect(),
         partitions,
     }
 }
@@ -221,13 +230,19 @@ fn check_unique_ids(c: &mut Checker, partitions: &[Partition]) {
     }
 }
 
-fn check_partition(c: &mut Checker, index: usize, raw: &RawPartition, arch: Architecture) -> Option<Partition> {
+fn check_partition(
+    c: &mut Checker,
+    index: usize,
+    raw: &RawPartition,
+    arch: Architecture,
+) -> Option<(Partition, PendingCompression)> {
     let pointer = format!("/partitions/{index}");
     let id = raw.id.clone()?;
     if !check_file_name(c, &format!("{pointer}/id"), &id) {
         return None;
     }
-    let Settings { partition_type, mut partition } = settings::check(c, &pointer, &id, &raw.settings, arch)?;
+    let Settings { partition_type, mut partition, compression } =
+        settings::check(c, &pointer, &id, &raw.settings, arch)?;
     partition.spec_index = index;
     partition.partition_type = partition_type;
     // `contents` first, then the `CopyFiles=` lines read with the settings.
@@ -241,7 +256,7 @@ fn check_partition(c: &mut Checker, index: usize, raw: &RawPartition, arch: Arch
     if has_content && partition.format.is_none() {
         c.problem(pointer, ProblemKind::ContentWithoutFormat { partition: id });
     }
-    Some(partition)
+    Some((partition, compression))
 }
 
 fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<String>)]) -> Vec<Content> {

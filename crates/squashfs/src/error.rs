@@ -4,14 +4,6 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SquashfsError {
-    #[error("mkfsOptions.squashfs: {option:?} is not an option nix-repart maps onto its squashfs writer (see docs/squashfs.md)")]
-    UnknownMkfsOption { option: String },
-    #[error("mkfsOptions.squashfs: {option} needs a value")]
-    MissingMkfsValue { option: String },
-    #[error("squashfs block size {value:?} is not a power of two from 4K to 1M")]
-    BadBlockSize { value: String },
-    #[error("compression level {level} is out of range for {algorithm} ({range})")]
-    BadLevel { algorithm: &'static str, level: u32, range: &'static str },
     #[error("path {path} cannot be stored in squashfs")]
     BadPath { path: PathBuf },
     #[error("cannot read {path} (did it change during the build?)")]

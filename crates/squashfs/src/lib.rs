@@ -9,6 +9,7 @@
 
 mod config;
 mod error;
+mod estimate;
 pub mod pipeline;
 mod region;
 mod seed;
@@ -19,10 +20,12 @@ use std::path::PathBuf;
 
 use backhand::kind::Kind;
 use backhand::{FilesystemReader, FilesystemWriter, NodeHeader};
+use nix_repart_spec::SquashfsSettings;
 use nix_repart_tree::{Directory, Node};
 
-pub use config::{Algorithm, Config, DEFAULT_BLOCK_SIZE};
 pub use error::SquashfsError;
+pub use estimate::{estimate, SquashfsEstimate};
+use nix_repart_progress::Counter;
 use region::Region;
 
 /// Where the filesystem goes.
@@ -36,12 +39,20 @@ pub enum Target<'f> {
 /// Writes `tree` and returns the filesystem's size (a multiple of 4 KiB).
 /// With a region smaller than that, the caller must treat the write as
 /// failed: nothing past the region was written.
-pub fn write(tree: &Directory, config: &Config, mtime: u32, jobs: usize, target: Target) -> Result<u64, SquashfsError> {
+/// Bytes and files read are counted on `counter`.
+pub fn write(
+    tree: &Directory,
+    config: &SquashfsSettings,
+    mtime: u32,
+    jobs: usize,
+    target: Target,
+    counter: &Counter,
+) -> Result<u64, SquashfsError> {
     let seed = seed::root_image(NodeHeader::new(tree.mode as u16, 0, 0, mtime))?;
     let reader = FilesystemReader::from_reader(Cursor::new(seed)).map_err(SquashfsError::Backhand)?;
     let mut writer = FilesystemWriter::from_fs_reader(&reader).map_err(SquashfsError::Backhand)?;
     writer.set_kind(Kind::new_v4(&pipeline::PIPELINED));
-    let (compressor, emit_options) = config.backhand()?;
+    let (compressor, emit_options) = config::backhand(config)?;
     writer.set_compressor(compressor);
     writer.set_emit_compression_options(emit_options);
     writer.set_block_size(config.block_size);
@@ -56,7 +67,8 @@ pub fn write(tree: &Directory, config: &Config, mtime: u32, jobs: usize, target:
         let pipeline = std::sync::Arc::clone(&pipeline);
         let block_size = config.block_size;
         let files = std::sync::Arc::clone(&files);
-        std::thread::spawn(move || pipeline::produce(&pipeline, &files, compressor, block_size))
+        let counter = counter.clone();
+        std::thread::spawn(move || pipeline::produce(&pipeline, &files, compressor, block_size, &counter))
     };
     let mut region = match target {
         Target::Region { file, offset, limit } => Region::new(file, offset, limit),

@@ -19,6 +19,8 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+
+use nix_repart_progress::Counter;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Receiver};
@@ -111,13 +113,22 @@ impl Pipeline {
 
 /// Reads the files in backhand's order and queues every block backhand
 /// will compress. Read errors end the prediction; backhand reports them.
-pub fn produce(pipeline: &Pipeline, files: &[PathBuf], compressor: FilesystemCompressor, block_size: u32) {
+/// Every byte and file read is counted on `counter`.
+pub fn produce(
+    pipeline: &Pipeline,
+    files: &[PathBuf],
+    compressor: FilesystemCompressor,
+    block_size: u32,
+    counter: &Counter,
+) {
     let bs = block_size as usize;
     let mut fragment: Vec<u8> = Vec::with_capacity(bs);
     'files: for path in files {
         let Ok(mut file) = File::open(path) else { break };
         let mut chunk = vec![0u8; bs];
         let Ok(n) = nix_repart_tree::read_full(&mut file, &mut chunk) else { break };
+        counter.add_bytes(n as u64);
+        counter.add_files(1);
         if n == 0 {
             continue;
         }
@@ -136,7 +147,10 @@ pub fn produce(pipeline: &Pipeline, files: &[PathBuf], compressor: FilesystemCom
             }
             chunk.resize(bs, 0);
             match nix_repart_tree::read_full(&mut file, &mut chunk) {
-                Ok(n) => len = n,
+                Ok(n) => {
+                    counter.add_bytes(n as u64);
+                    len = n;
+                }
                 Err(_) => break 'files,
             }
         }

@@ -4,7 +4,8 @@
 
 use std::fs;
 
-use nix_repart_squashfs::{write, Config, Target};
+use nix_repart_spec::SquashfsSettings;
+use nix_repart_squashfs::{write, Target};
 use nix_repart_tree::{Directory, File, Node};
 
 #[test]
@@ -18,8 +19,9 @@ fn a_source_deleted_during_the_build_is_named() {
     }
     let gone = dir.path().join("b");
     fs::remove_file(&gone).expect("remove");
-    let config = Config::new(None, None, &[]).expect("config");
-    let err = write(&tree, &config, 0, 2, Target::Measure).expect_err("a missing source");
+    let config = SquashfsSettings::default();
+    let err = write(&tree, &config, 0, 2, Target::Measure, &nix_repart_progress::Counter::detached())
+        .expect_err("a missing source");
     assert_eq!(err.to_string(), format!("cannot read {} (did it change during the build?)", gone.display()));
     assert!(err.is_input_error());
 }

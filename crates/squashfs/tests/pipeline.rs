@@ -5,7 +5,8 @@
 use std::fs;
 use std::path::Path;
 
-use nix_repart_squashfs::{pipeline::last_write_stats, write, Config, Target};
+use nix_repart_spec::{SquashfsCompression, SquashfsSettings};
+use nix_repart_squashfs::{pipeline::last_write_stats, write, Target};
 use nix_repart_tree::{Directory, File, Node};
 
 fn add_file(dir: &mut Directory, root: &Path, name: &str, bytes: &[u8]) {
@@ -38,10 +39,17 @@ fn sample_tree(root: &Path) -> Directory {
 }
 
 fn image(tree: &Directory, jobs: usize, out: &Path) -> (Vec<u8>, (u64, u64)) {
-    let config = Config::new(Some("zstd"), None, &[]).expect("config");
+    let config = zstd();
     let file = fs::OpenOptions::new().read(true).write(true).create(true).truncate(true).open(out).expect("open");
-    let size = write(tree, &config, 1_700_000_000, jobs, Target::Region { file: &file, offset: 4096, limit: u64::MAX })
-        .expect("write");
+    let size = write(
+        tree,
+        &config,
+        1_700_000_000,
+        jobs,
+        Target::Region { file: &file, offset: 4096, limit: u64::MAX },
+        &nix_repart_progress::Counter::detached(),
+    )
+    .expect("write");
     let stats = last_write_stats();
     let bytes = fs::read(out).expect("read");
     (bytes[4096..4096 + size as usize].to_vec(), stats)
@@ -61,8 +69,11 @@ fn data_blocks_come_from_the_pipeline_and_threads_do_not_change_bytes() {
     assert_eq!(hits, hits_one);
     // Metadata (inodes, directories, tables) is compressed inline: a few blocks.
     assert!(misses <= 8, "{misses} blocks compressed inline");
-    let measured =
-        write(&tree, &Config::new(Some("zstd"), None, &[]).expect("config"), 1_700_000_000, 2, Target::Measure)
-            .expect("measure");
+    let measured = write(&tree, &zstd(), 1_700_000_000, 2, Target::Measure, &nix_repart_progress::Counter::detached())
+        .expect("measure");
     assert_eq!(measured as usize, one.len(), "measuring gives the written size");
+}
+
+fn zstd() -> SquashfsSettings {
+    SquashfsSettings { compression: SquashfsCompression::Zstd { level: None }, ..SquashfsSettings::default() }
 }

@@ -9,8 +9,10 @@ use nix_repart_spec::{input, Bytes, PartitionType};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::gpt_read::{self, Gpt};
+pub mod gpt_read;
+
 use crate::ImageError;
+use gpt_read::Gpt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

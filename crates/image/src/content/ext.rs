@@ -1,0 +1,155 @@
+//! ext2/3/4: sized from the tree (`nix_repart_mkfs::ext_size`), staged,
+//! and made by mke2fs straight into the image file at the partition's
+//! offset. With `Minimize=` the partition is exactly its filesystem, so it
+//! is made while measuring, at its streaming offset; if the estimate was
+//! short (mke2fs runs out of room), this partition alone is made again
+//! with more room. Without, it is made in its planned region after
+//! planning. Each filesystem reports its free space.
+
+use nix_repart_mkfs::ext::ExtJob;
+use nix_repart_mkfs::ext_size::{self, ExtSize};
+use nix_repart_mkfs::{ExtKind, MkfsError};
+use nix_repart_plan::PartitionPlan;
+use nix_repart_progress::Totals;
+use nix_repart_spec::{Bytes, Format, Minimize};
+use nix_repart_tree::{Directory, Staged, Symlinks};
+
+use super::{staging::stage, tree, Content, Facts, Measured};
+use crate::context::{Build, ImageFile, Sink};
+use crate::ImageError;
+
+/// An ext filesystem to make after planning.
+pub struct Pending {
+    tree: Directory,
+    kind: ExtKind,
+    size: ExtSize,
+    minimized: bool,
+}
+
+fn mkfs_error(partition: &str) -> impl Fn(MkfsError) -> ImageError + '_ {
+    move |source| ImageError::Mkfs { partition: partition.to_string(), source }
+}
+
+pub fn measure(b: &Build, i: usize, kind: ExtKind, sink: Sink) -> Result<Measured, ImageError> {
+    let p = &b.spec.partitions[i];
+    let tree = tree::read(b, p, Symlinks::Keep)?;
+    nix_repart_mkfs::ext::check_directories(&tree).map_err(mkfs_error(&p.id))?;
+    let mut facts = Facts::of_tree(&tree);
+    let size = ext_size::estimate(&tree, kind);
+    let minimized = p.minimize != Minimize::Off;
+    let pending = Pending { tree, kind, size, minimized };
+    match sink {
+        Sink::Image { image, at } if minimized => {
+            let staged = stage(b, &p.id, &pending.tree, "mke2fs")?;
+            let (size, notes) = make_minimized(b, image, i, &pending, &staged, at)?;
+            facts.filesystem_bytes = Some(size.0);
+            facts.notes = notes;
+            Ok(Measured { content: Content::Streamed { at }, size: Some(size), facts })
+        }
+        _ => {
+            let size = (minimized || !pending.tree.entries.is_empty()).then(|| Bytes(size.bytes()));
+            Ok(Measured { content: Content::Ext(Box::new(pending)), size, facts })
+        }
+    }
+}
+
+/// Makes a minimized filesystem at `at`, exactly as large as its
+/// partition will be; once more, larger, if the estimate was short.
+fn make_minimized(
+    b: &Build,
+    image: ImageFile,
+    i: usize,
+    pending: &Pending,
+    staged: &Staged,
+    at: u64,
+) -> Result<(Bytes, Vec<String>), ImageError> {
+    let p = &b.spec.partitions[i];
+    let label = &b.identity.partitions[i].label;
+    let region = |blocks: u64| nix_repart_plan::minimized_size(b.spec, p, Bytes(blocks * ext_size::BLOCK));
+    let size = region(pending.size.blocks).map_err(ImageError::Plan)?;
+    let job = Job { i, label, pending, staged, offset: at, size: size.0 };
+    match make(b, image, &job) {
+        Ok(note) => Ok((size, vec![note])),
+        Err(ImageError::Mkfs { source: MkfsError::TooSmall { size: short, .. }, .. }) => {
+            let extra = short / 4 + (16 << 20);
+            let retry = format!(
+                "partition {}: the Minimize= estimate of {short} bytes was short; made again with {extra} bytes more",
+                p.id
+            );
+            clear(image, at, short)?;
+            let larger = region(pending.size.blocks + extra.div_ceil(ext_size::BLOCK)).map_err(ImageError::Plan)?;
+            let note = make(b, image, &Job { size: larger.0, ..job })?;
+            Ok((larger, vec![retry, note]))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Zeroes what a failed mke2fs run left in the image (as holes where the
+/// filesystem allows), so the retry's bytes do not depend on it.
+fn clear(image: ImageFile, at: u64, len: u64) -> Result<(), ImageError> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(zeros.len() as u64) as usize;
+        std::os::unix::fs::FileExt::write_all_at(image.file, &zeros[..n], at + done)
+            .map_err(|source| ImageError::Write { path: image.shown.to_path_buf(), source })?;
+        done += n as u64;
+    }
+    Ok(())
+}
+
+/// Makes the filesystem of a partition that is not minimized (or of a
+/// minimized one when the build had no image to stream into).
+pub fn write(b: &Build, image: ImageFile, pending: &Pending, planned: &PartitionPlan) -> Result<String, ImageError> {
+    let i = (planned.number - 1) as usize;
+    let staged = stage(b, &planned.id, &pending.tree, "mke2fs")?;
+    let job =
+        Job { i, label: &planned.label, pending, staged: &staged, offset: planned.offset.0, size: planned.size.0 };
+    make(b, image, &job)
+}
+
+#[derive(Clone, Copy)]
+struct Job<'a> {
+    /// The partition's index in the spec.
+    i: usize,
+    label: &'a str,
+    pending: &'a Pending,
+    staged: &'a Staged,
+    offset: u64,
+    size: u64,
+}
+
+/// One mke2fs run into the image; returns a note on the free space.
+fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
+    let id = b.spec.partitions[job.i].id.as_str();
+    let conf_dir = tempfile::Builder::new()
+        .prefix(".nix-repart-mke2fs.")
+        .tempdir_in(b.work)
+        .map_err(|source| ImageError::Write { path: b.work.to_path_buf(), source })?;
+    let kind = job.pending.kind;
+    let ext = ExtJob {
+        kind,
+        staged: job.staged.path(),
+        scratch: conf_dir.path(),
+        image: image.temp,
+        offset: job.offset,
+        size: job.size,
+        uuid: b.identity.partitions[job.i].filesystem_uuid.unwrap_or_default(),
+        label: job.label,
+        epoch: b.options.source_date_epoch,
+        inodes: job.pending.minimized.then_some(job.pending.size.inodes),
+        extra: b.spec.mkfs_options_for(Format::Ext(kind)),
+    };
+    let _step = b.progress.step(format!("{id}: mke2fs ({}, {} bytes)", kind.name(), job.size), Totals::default());
+    let report = nix_repart_mkfs::ext::make(&ext).map_err(mkfs_error(id))?;
+    let free = report.free_blocks * 4096;
+    let percent = free as f64 * 100.0 / job.size.max(1) as f64;
+    Ok(format!(
+        "partition {id}: {} of {} bytes, {free} bytes ({percent:.1}%) and {} of {} inodes free",
+        kind.name(),
+        job.size,
+        report.free_inodes,
+        report.inodes
+    ))
+}

@@ -1,0 +1,20 @@
+//! The staging copy the mkfs tools read (`nix_repart_tree::stage`), made
+//! in the work directory with every time at `SOURCE_DATE_EPOCH`, as its
+//! step.
+
+use nix_repart_mkfs::MkfsError;
+use nix_repart_progress::{units, Totals};
+use nix_repart_tree::{Directory, Staged};
+
+use crate::context::Build;
+use crate::ImageError;
+
+pub fn stage(b: &Build, partition: &str, tree: &Directory, tool: &'static str) -> Result<Staged, ImageError> {
+    let label = format!("{partition}: staging {} for {tool}", units::bytes(tree.totals().file_bytes));
+    let _step = b.progress.step(label, Totals::default());
+    let epoch = i64::try_from(b.options.source_date_epoch).unwrap_or(i64::MAX);
+    nix_repart_tree::stage(tree, b.work, epoch).map_err(|source| ImageError::Mkfs {
+        partition: partition.to_string(),
+        source: MkfsError::Stage { tool, source },
+    })
+}
