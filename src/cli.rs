@@ -41,7 +41,7 @@ enum Command {
         /// Worker threads; the image is the same for every value.
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
-        /// No progress and no summary table; warnings and errors only.
+        /// No progress and no summary table: warnings, notes and errors only.
         #[arg(short, long)]
         quiet: bool,
     },
@@ -55,7 +55,7 @@ enum Command {
         /// Worker threads; the image is the same for every value.
         #[arg(short, long, value_name = "N")]
         jobs: Option<usize>,
-        /// No progress and no summary table; warnings and errors only.
+        /// No progress and no summary table: warnings, notes and errors only.
         #[arg(short, long)]
         quiet: bool,
     },
@@ -235,10 +235,10 @@ fn build_and_report(spec: &Spec, output: &Path, options: &BuildOptions, quiet: b
     for warning in &plan.warnings {
         eprintln!("warning: {warning}");
     }
+    for note in &written.notes {
+        eprintln!("note: {note}");
+    }
     if !quiet {
-        for note in &written.notes {
-            eprintln!("note: {note}");
-        }
         eprint!("{}", written.summary);
     }
     eprintln!("wrote {} ({})", written.image.display(), plan.image.size);

@@ -210,6 +210,33 @@ fn silently_wrong_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             ],
         ),
         (
+            "compression levels outside each algorithm's range",
+            r#"{"version": 1, "name": "img", "partitions": [
+                {"id": "10-a", "repartConfig": {"Type": "usr", "Format": "squashfs", "Compression": "zstd", "CompressionLevel": 23}},
+                {"id": "20-b", "repartConfig": {"Type": "usr", "Format": "squashfs", "CompressionLevel": "0"}},
+                {"id": "30-c", "repartConfig": {"Type": "usr", "Format": "erofs", "Compression": "lz4hc", "CompressionLevel": 13}},
+                {"id": "40-d", "repartConfig": {"Type": "usr", "Format": "erofs", "CompressionLevel": 9}},
+                {"id": "50-e", "repartConfig": {"Type": "usr", "Format": "squashfs", "Compression": "lzo"}}]}"#
+                .to_string(),
+            vec![
+                "error: /partitions/0/repartConfig/CompressionLevel: level 23 is outside 1..=22 for zstd (partition 10-a)",
+                "error: /partitions/1/repartConfig/CompressionLevel: level 0 is outside 1..=9 for gzip (partition 20-b)",
+                "error: /partitions/2/repartConfig/CompressionLevel: level 13 is outside 0..=12 for lz4hc (partition 30-c)",
+                "error: /partitions/3/repartConfig/CompressionLevel: CompressionLevel= without Compression=: erofs is not compressed by default (partition 40-d)",
+                "error: /partitions/4/repartConfig/Compression: Compression=lzo is not a compression Format=squashfs takes (one of: gzip, xz, zstd, lz4) (partition 50-e)",
+            ],
+        ),
+        (
+            "mkfsOptions.squashfs values checked with their pointer",
+            r#"{"version": 1, "name": "img", "mkfsOptions": {"squashfs": ["-comp xz", "-Xcompression-level 12", "-b 3K"]}, "partitions": [
+                {"id": "10-a", "repartConfig": {"Type": "usr", "Format": "squashfs"}}]}"#
+                .to_string(),
+            vec![
+                r#"error: /mkfsOptions/squashfs/2: "3K" is not a squashfs block size (a power of two from 4K to 1M)"#,
+                "error: /mkfsOptions/squashfs/1: level 12 is outside 0..=9 for xz (partition 10-a)",
+            ],
+        ),
+        (
             "relative ExcludeFiles=",
             with_config(r#"{"Type": "esp", "Format": "vfat", "ExcludeFiles": "boot/secret"}"#),
             vec![r#"error: /partitions/0/repartConfig/ExcludeFiles: "boot/secret" must be an absolute path"#],

@@ -92,8 +92,16 @@ pub fn run_ok(cmd: &mut Command) -> String {
 }
 
 /// `nix-repart build SPEC -o OUT`, with a fixed environment.
+/// With `--quiet`: stderr holds only warnings, errors and the result line
+/// (progress reports are checked in `tests/progress.rs`).
 pub fn build(spec: &Path, out: &Path, extra: &[&str]) -> Output {
-    run(Command::new(bin()).arg("build").arg(spec).arg("-o").arg(out).args(extra).env_remove("SOURCE_DATE_EPOCH"))
+    run(Command::new(bin())
+        .args(["build", "--quiet"])
+        .arg(spec)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .env_remove("SOURCE_DATE_EPOCH"))
 }
 
 /// Builds and asserts success.

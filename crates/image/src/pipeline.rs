@@ -20,7 +20,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use nix_repart_plan::{ContentSizes, Plan};
-use nix_repart_progress::{units, Progress, Totals};
+use nix_repart_progress::{Progress, Totals};
 use nix_repart_spec::{Bytes, ImageSize, Spec};
 use nix_repart_work::WorkDir;
 
@@ -50,12 +50,7 @@ pub fn build(
     // 3. plan
     let sizes = ContentSizes(measured.iter().map(|m| m.size).collect());
     let plan = nix_repart_plan::plan(spec, &identity, &sizes).map_err(ImageError::Plan)?;
-    progress.note(&format!(
-        "plan: {} partitions, image {} ({})",
-        plan.partitions.len(),
-        units::bytes(plan.image.size.0),
-        plan.image.size
-    ));
+    progress.note(&format!("plan: {} partitions, image {}", plan.partitions.len(), plan.image.size));
     // 4. write
     let write_error = |source| ImageError::Write { path: image_path.clone(), source };
     move_streamed(&measured, &plan, file).map_err(write_error)?;
@@ -69,20 +64,25 @@ pub fn build(
     }
     drop(measured);
     // 5. derived data
-    let mut splits = {
-        let _step = progress.step("split files", Totals::default());
-        output::split::write_all(&work, file.file, &plan, out_dir)?
-    };
+    let mut splits = Vec::new();
+    if plan.partitions.iter().any(|p| p.split_file.is_some()) {
+        splits = progress
+            .run("split files", Totals::default(), |_| output::split::write_all(&work, file.file, &plan, out_dir))?;
+    }
     // 6. GPT
     output::gpt::write_table(file.file, &plan)
         .map_err(|source| ImageError::Gpt { path: image_path.clone(), source })?;
     // 7. compress
     if let Some(how) = spec.compression {
-        let _step = progress.step(format!("compressing with {:?}", how.algorithm), Totals::default());
-        image = output::compress::compress(&work, &mut image, how, options.jobs)?;
-        for split in &mut splits {
-            *split = output::compress::compress(&work, split, how, options.jobs)?;
-        }
+        let label = format!("compressing with {:?}", how.algorithm);
+        (image, splits) = progress.run(label, Totals::default(), |_| {
+            let image = output::compress::compress(&work, &mut image, how, options.jobs)?;
+            let splits = splits
+                .iter_mut()
+                .map(|split| output::compress::compress(&work, split, how, options.jobs))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, ImageError>((image, splits))
+        })?;
     }
     // 8. commit
     let report_path = out_dir.join(REPORT_FILE);

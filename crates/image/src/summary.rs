@@ -42,7 +42,7 @@ fn percent(part: u64, whole: u64) -> String {
 /// The table, with a header and a total line; ends with a newline.
 pub fn render(rows: &[Row], elapsed: Duration) -> String {
     let mut lines =
-        vec![["partition", "format", "content", "files", "filesystem", "partition size", "fill", "ratio", "time"]
+        vec![["partition", "format", "content", "entries", "filesystem", "partition size", "fill", "ratio", "time"]
             .map(str::to_string)];
     for row in rows {
         let fs = row.filesystem_bytes();

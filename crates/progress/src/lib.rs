@@ -120,7 +120,22 @@ impl Progress {
         }
     }
 
-    /// Starts a step; it ends when the returned [`Step`] is dropped.
+    /// Runs `work` as a step: its line says whether it was done or failed.
+    pub fn run<T, E>(
+        &self,
+        label: impl Into<String>,
+        totals: Totals,
+        work: impl FnOnce(&Counter) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let step = self.step(label, totals);
+        let result = work(step.counter());
+        if result.is_ok() {
+            step.done();
+        }
+        result
+    }
+
+    /// Starts a step; [`Step::done`] ends it, dropping it means it failed.
     pub fn step(&self, label: impl Into<String>, totals: Totals) -> Step {
         let label = label.into();
         let now = Instant::now();
@@ -137,7 +152,7 @@ impl Progress {
             bar,
         });
         *lock(&self.shared.current) = Some(Arc::clone(&active));
-        Step { active, shared: Arc::clone(&self.shared) }
+        Step { active, shared: Arc::clone(&self.shared), done: false }
     }
 }
 
@@ -155,9 +170,15 @@ impl Drop for Progress {
 pub struct Step {
     active: Arc<Active>,
     shared: Arc<Shared>,
+    done: bool,
 }
 
 impl Step {
+    /// The step succeeded.
+    pub fn done(mut self) {
+        self.done = true;
+    }
+
     pub fn counter(&self) -> &Counter {
         &self.active.counter
     }
@@ -177,12 +198,16 @@ impl Drop for Step {
         drop(current);
         let a = &self.active;
         match (&a.bar, self.shared.mode) {
-            (Some(bar), _) => {
+            (Some(bar), _) if self.done => {
                 update_bar(bar, a);
                 bar.finish();
             }
-            (None, Mode::Lines) => {
+            (Some(bar), _) => bar.abandon_with_message("failed"),
+            (None, Mode::Lines) if self.done => {
                 Line::at(self.shared.started).text(&a.label).done(&a.counter, a.started.elapsed()).print();
+            }
+            (None, Mode::Lines) => {
+                Line::at(self.shared.started).text(&a.label).failed(a.started.elapsed()).print();
             }
             (None, _) => {}
         }

@@ -27,7 +27,7 @@ impl Line {
             parts.push(bytes(b));
         }
         if let Some(f) = totals.files {
-            parts.push(format!("{f} files"));
+            parts.push(files(f));
         }
         if !parts.is_empty() {
             self.text.push_str(": ");
@@ -46,8 +46,8 @@ impl Line {
             _ => bytes(done),
         }];
         match totals.files {
-            Some(total) => parts.push(format!("{} of {total} files", counter.files())),
-            None if counter.files() > 0 => parts.push(format!("{} files", counter.files())),
+            Some(total) => parts.push(format!("{} of {}", counter.files(), files(total))),
+            None if counter.files() > 0 => parts.push(files(counter.files())),
             None => {}
         }
         parts.push(rate(done, elapsed));
@@ -64,7 +64,7 @@ impl Line {
             text.push_str(&format!(", {}", bytes(counter.bytes())));
         }
         if counter.files() > 0 {
-            text.push_str(&format!(", {} files", counter.files()));
+            text.push_str(&format!(", {}", files(counter.files())));
         }
         text.push_str(&format!(" in {}", seconds(elapsed)));
         if counter.bytes() > 0 {
@@ -74,8 +74,23 @@ impl Line {
         self
     }
 
+    /// `: failed after 1.2 s`
+    pub fn failed(mut self, elapsed: Duration) -> Line {
+        self.text.push_str(&format!(": failed after {}", seconds(elapsed)));
+        self
+    }
+
     /// Prints the line to stderr, whole.
     pub fn print(self) {
         eprintln!("{}", self.text);
+    }
+}
+
+/// `1 file`, `2 files`.
+fn files(n: u64) -> String {
+    if n == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{n} files")
     }
 }

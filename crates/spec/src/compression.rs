@@ -125,15 +125,16 @@ fn checked_level(
     range: Option<(u32, u32)>,
 ) -> Option<Option<u32>> {
     let Some(level) = level else { return Some(None) };
+    let partition = partition.to_string();
     match range {
         Some((min, max)) if (min..=max).contains(&level.value) => Some(Some(level.value)),
-        range => {
-            let (partition, value) = (partition.to_string(), level.value);
-            let range = range.map_or("none: lz4 has no levels".to_string(), |(min, max)| format!("{min}..={max}"));
-            c.problem(
-                level.pointer.clone(),
-                ProblemKind::FilesystemLevelRange { partition, algorithm, level: value, range },
-            );
+        Some((min, max)) => {
+            let kind = ProblemKind::FilesystemLevelRange { partition, algorithm, level: level.value, min, max };
+            c.problem(level.pointer.clone(), kind);
+            None
+        }
+        None => {
+            c.problem(level.pointer.clone(), ProblemKind::LevelNotApplicable { partition, algorithm });
             None
         }
     }

@@ -141,8 +141,10 @@ pub enum ProblemKind {
         "Compression={value} is not a compression Format={format} takes (one of: {known}) (partition {partition})"
     )]
     CompressionNotForFormat { partition: String, format: &'static str, value: String, known: &'static str },
-    #[error("level {level} is outside {range} for {algorithm} (partition {partition})")]
-    FilesystemLevelRange { partition: String, algorithm: &'static str, level: u32, range: String },
+    #[error("level {level} is outside {min}..={max} for {algorithm} (partition {partition})")]
+    FilesystemLevelRange { partition: String, algorithm: &'static str, level: u32, min: u32, max: u32 },
+    #[error("CompressionLevel= does not apply to {algorithm}, which has no levels (partition {partition})")]
+    LevelNotApplicable { partition: String, algorithm: &'static str },
     #[error("CompressionLevel= without Compression=: erofs is not compressed by default (partition {partition})")]
     LevelWithoutCompression { partition: String },
     #[error("{value:?} is not a squashfs block size (a power of two from 4K to 1M)")]

@@ -336,7 +336,8 @@ fn check_format(c: &mut Checker, here: &Here, value: &str) -> Option<Format> {
     let format = Format::from_name(value);
     if format.is_none() {
         let partition = here.partition.to_string();
-        let known = FORMAT_NAMES.join(", ");
+        let (last, rest) = FORMAT_NAMES.split_last().unwrap_or((&"", &[]));
+        let known = format!("{} and {last}", rest.join(", "));
         c.problem(&here.pointer, ProblemKind::FormatNotImplemented { partition, format: value.to_string(), known });
     }
     format

@@ -3,7 +3,7 @@
 //! tails (which squashfs packs into fragment blocks) is read and
 //! compressed with the partition's real compressor, in parallel; the
 //! ratios found are applied to the rest, and the metadata is sized from
-//! the tree. About 1/32 of the data is read (all of it below 32 MiB), so
+//! the tree. About 1/32 of the data is read (at least 8 MiB), so
 //! the estimate costs a small part of the build.
 //!
 //! The bound is sure: squashfs stores a block uncompressed when
@@ -33,7 +33,7 @@ pub struct SquashfsEstimate {
 }
 
 /// Read at least this much (or everything), and about 1/32 beyond it.
-const MIN_SAMPLE: u64 = 32 << 20;
+const MIN_SAMPLE: u64 = 8 << 20;
 const SAMPLE_SHARE: u64 = 32;
 const METADATA_BLOCK: u64 = 8192;
 
@@ -132,8 +132,7 @@ pub fn estimate(
     Ok(SquashfsEstimate {
         bytes: round(bytes.min(upper_bound)),
         upper_bound: round(upper_bound),
-        method:
-            "a stride of the data compressed (about 1/32, at least 32 MiB), the rest scaled; --exact compresses all",
+        method: "a stride of the data compressed (about 1/32, at least 8 MiB), the rest scaled; --exact compresses all",
     })
 }
 

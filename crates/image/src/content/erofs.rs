@@ -56,8 +56,9 @@ pub fn measure(b: &Build, i: usize, compression: ErofsCompression, sink: Sink) -
         compression,
         extra: b.spec.mkfs_options_for(Format::Erofs(compression)),
     };
-    let _step = b.progress.step(format!("{}: mkfs.erofs", p.id), Totals::default());
-    nix_repart_mkfs::erofs::make(&job).map_err(|source| mkfs_error(&p.id, source))?;
+    b.progress.run(format!("{}: mkfs.erofs", p.id), Totals::default(), |_| {
+        nix_repart_mkfs::erofs::make(&job).map_err(|source| mkfs_error(&p.id, source))
+    })?;
     let size = scratch
         .as_file()
         .metadata()

@@ -141,8 +141,9 @@ fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
         inodes: job.pending.minimized.then_some(job.pending.size.inodes),
         extra: b.spec.mkfs_options_for(Format::Ext(kind)),
     };
-    let _step = b.progress.step(format!("{id}: mke2fs ({}, {} bytes)", kind.name(), job.size), Totals::default());
-    let report = nix_repart_mkfs::ext::make(&ext).map_err(mkfs_error(id))?;
+    let label = format!("{id}: mke2fs ({}, {} bytes)", kind.name(), job.size);
+    let report =
+        b.progress.run(label, Totals::default(), |_| nix_repart_mkfs::ext::make(&ext).map_err(mkfs_error(id)))?;
     let free = report.free_blocks * 4096;
     let percent = free as f64 * 100.0 / job.size.max(1) as f64;
     Ok(format!(

@@ -28,15 +28,17 @@ pub fn measure(b: &Build, i: usize) -> Result<Measured, ImageError> {
 
 pub fn write(b: &Build, image: ImageFile, prepared: &Prepared, planned: &PartitionPlan) -> Result<(), ImageError> {
     let label = format!("{}: writing vfat, {}", planned.id, units::bytes(planned.size.0));
-    let _step = b.progress.step(label, Totals::default());
-    let (_, geometry) =
-        prepared.fitting_size(planned.size.0, b.spec.sector_size.grain().0).map_err(fat_error(&planned.id))?;
-    let id = planned.filesystem_uuid.unwrap_or_default();
-    let id = id.as_bytes();
-    let options = WriteOptions {
-        volume_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
-        timestamp: b.options.source_date_epoch,
-        hidden_sectors: u32::try_from(planned.first_lba.0).unwrap_or(u32::MAX),
-    };
-    nix_repart_fat::write(prepared, image.file, planned.offset.0, &geometry, &options).map_err(fat_error(&planned.id))
+    b.progress.run(label, Totals::default(), |_| {
+        let (_, geometry) =
+            prepared.fitting_size(planned.size.0, b.spec.sector_size.grain().0).map_err(fat_error(&planned.id))?;
+        let id = planned.filesystem_uuid.unwrap_or_default();
+        let id = id.as_bytes();
+        let options = WriteOptions {
+            volume_id: u32::from_be_bytes([id[0], id[1], id[2], id[3]]),
+            timestamp: b.options.source_date_epoch,
+            hidden_sectors: u32::try_from(planned.first_lba.0).unwrap_or(u32::MAX),
+        };
+        nix_repart_fat::write(prepared, image.file, planned.offset.0, &geometry, &options)
+            .map_err(fat_error(&planned.id))
+    })
 }

@@ -121,8 +121,9 @@ pub fn write(
         Content::Nothing | Content::Streamed { .. } => Ok(Vec::new()),
         Content::CopyBlocks => {
             let Some(copy) = &p.copy_blocks else { return Ok(Vec::new()) };
-            let _step = b.progress.step(format!("{}: copying blocks", p.id), Default::default());
-            blocks::copy_blocks(image.file, image.shown, planned.offset.0, &copy.source, copy.size.0, &p.id)?;
+            b.progress.run(format!("{}: copying blocks", p.id), Default::default(), |_| {
+                blocks::copy_blocks(image.file, image.shown, planned.offset.0, &copy.source, copy.size.0, &p.id)
+            })?;
             Ok(Vec::new())
         }
         Content::Fat(prepared) => fat::write(b, image, prepared, planned).map(|()| Vec::new()),

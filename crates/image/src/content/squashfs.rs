@@ -23,14 +23,18 @@ pub fn measure(b: &Build, p: &Partition, settings: &SquashfsSettings, sink: Sink
         Sink::Image { image, at } => (Target::Region { file: image.file, offset: at, limit: u64::MAX }, Some(at)),
         Sink::Measure { exact: true } => (Target::Measure, None),
         Sink::Measure { exact: false } => {
-            let step = b.progress.step(format!("{}: estimating squashfs", p.id), totals);
-            let estimate = nix_repart_squashfs::estimate(&tree, settings, step.counter()).map_err(error)?;
+            let label = format!("{}: estimating squashfs", p.id);
+            let estimate = b
+                .progress
+                .run(label, totals, |counter| nix_repart_squashfs::estimate(&tree, settings, counter).map_err(error))?;
             facts.estimate = Some(Estimate { upper_bound: estimate.upper_bound, method: estimate.method });
             return Ok(Measured { content: Content::Nothing, size: Some(Bytes(estimate.bytes)), facts });
         }
     };
-    let step = b.progress.step(format!("{}: writing squashfs ({})", p.id, settings.compression.name()), totals);
-    let size = nix_repart_squashfs::write(&tree, settings, mtime, jobs, target, step.counter()).map_err(error)?;
+    let label = format!("{}: writing squashfs ({})", p.id, settings.compression.name());
+    let size = b.progress.run(label, totals, |counter| {
+        nix_repart_squashfs::write(&tree, settings, mtime, jobs, target, counter).map_err(error)
+    })?;
     facts.filesystem_bytes = Some(size);
     let content = at.map_or(Content::Nothing, |at| Content::Streamed { at });
     Ok(Measured { content, size: Some(Bytes(size)), facts })

@@ -11,10 +11,11 @@ use crate::ImageError;
 
 pub fn stage(b: &Build, partition: &str, tree: &Directory, tool: &'static str) -> Result<Staged, ImageError> {
     let label = format!("{partition}: staging {} for {tool}", units::bytes(tree.totals().file_bytes));
-    let _step = b.progress.step(label, Totals::default());
     let epoch = i64::try_from(b.options.source_date_epoch).unwrap_or(i64::MAX);
-    nix_repart_tree::stage(tree, b.work, epoch).map_err(|source| ImageError::Mkfs {
-        partition: partition.to_string(),
-        source: MkfsError::Stage { tool, source },
+    b.progress.run(label, Totals::default(), |_| {
+        nix_repart_tree::stage(tree, b.work, epoch).map_err(|source| ImageError::Mkfs {
+            partition: partition.to_string(),
+            source: MkfsError::Stage { tool, source },
+        })
     })
 }
