@@ -9,7 +9,7 @@ use nix_repart_plan::Identity;
 use nix_repart_progress::Progress;
 use nix_repart_spec::Spec;
 
-use crate::BuildOptions;
+use crate::options::BuildOptions;
 
 /// One build (or plan) of one spec.
 pub struct Build<'a> {

@@ -19,16 +19,18 @@
 use std::path::Path;
 use std::time::Instant;
 
-use nix_repart_plan::{ContentSizes, Plan};
+use nix_repart_plan::{ContentEstimate, ContentSizes, Plan};
 use nix_repart_progress::{Progress, Totals};
 use nix_repart_spec::{Bytes, ImageSize, Spec};
 use nix_repart_work::WorkDir;
 
 use crate::content::{self, Content, Measured};
 use crate::context::{Build, ImageFile, Sink};
-use crate::output::{self, blocks, PendingFile};
+use crate::error::ImageError;
+use crate::options::{BuildOptions, Sizing};
+use crate::output::report::REPORT_FILE;
+use crate::output::{self, blocks, PendingFile, Written};
 use crate::summary::{self, Row};
-use crate::{BuildOptions, ImageError, Written, REPORT_FILE};
 
 pub fn build(
     spec: &Spec,
@@ -97,6 +99,26 @@ pub fn build(
     let notes = rows.iter().flat_map(|r| r.facts.notes.clone()).collect();
     let summary = summary::render(&rows, started.elapsed());
     Ok((plan, Written { image: image_path, report: report_path, split_files, notes, summary }))
+}
+
+/// `nix-repart plan`: stages 1 to 3, with nothing written (scratch files,
+/// for `--exact` erofs, go to a work directory in `TMPDIR`).
+pub fn plan(spec: &Spec, options: &BuildOptions, sizing: Sizing, progress: &Progress) -> Result<Plan, ImageError> {
+    let work = WorkDir::create(&std::env::temp_dir()).map_err(ImageError::Work)?;
+    let identity = nix_repart_plan::identity(spec).map_err(ImageError::Plan)?;
+    let b = Build { spec, identity: &identity, options, work: work.path(), progress };
+    let sink = Sink::Measure { exact: sizing == Sizing::Exact };
+    let measured = (0..spec.partitions.len()).map(|i| content::measure(&b, i, sink)).collect::<Result<Vec<_>, _>>()?;
+    let sizes = ContentSizes(measured.iter().map(|m| m.size).collect());
+    let mut plan = nix_repart_plan::plan(spec, &identity, &sizes).map_err(ImageError::Plan)?;
+    for (planned, m) in plan.partitions.iter_mut().zip(&measured) {
+        planned.content_estimate = m
+            .facts
+            .estimate
+            .map(|e| ContentEstimate { upper_bound: Bytes(e.upper_bound), method: e.method.to_string() });
+    }
+    work.finish();
+    Ok(plan)
 }
 
 /// Stage 2: every partition in order, streaming writers into the image.

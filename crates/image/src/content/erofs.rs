@@ -11,17 +11,11 @@ use nix_repart_plan::PartitionPlan;
 use nix_repart_progress::Totals;
 use nix_repart_spec::{Bytes, ErofsCompression, Format};
 use nix_repart_tree::Symlinks;
-use tempfile::NamedTempFile;
 
-use super::{staging::stage, tree, Content, Estimate, Facts, Measured};
+use super::measured::{Content, ErofsMade as Made, Estimate, Facts, Measured};
+use super::{staging::stage, tree};
 use crate::context::{Build, ImageFile, Sink};
-use crate::ImageError;
-
-/// A finished erofs filesystem in a scratch file of `size` bytes.
-pub struct Made {
-    file: NamedTempFile,
-    size: u64,
-}
+use crate::error::ImageError;
 
 pub fn measure(b: &Build, i: usize, compression: ErofsCompression, sink: Sink) -> Result<Measured, ImageError> {
     let p = &b.spec.partitions[i];

@@ -7,24 +7,17 @@
 //! planning. Each filesystem reports its free space.
 
 use nix_repart_mkfs::ext::ExtJob;
-use nix_repart_mkfs::ext_size::{self, ExtSize};
+use nix_repart_mkfs::ext_size;
 use nix_repart_mkfs::{ExtKind, MkfsError};
 use nix_repart_plan::PartitionPlan;
 use nix_repart_progress::Totals;
 use nix_repart_spec::{Bytes, Format, Minimize};
-use nix_repart_tree::{Directory, Staged, Symlinks};
+use nix_repart_tree::{Staged, Symlinks};
 
-use super::{staging::stage, tree, Content, Facts, Measured};
+use super::measured::{Content, ExtPending as Pending, Facts, Measured};
+use super::{staging::stage, tree};
 use crate::context::{Build, ImageFile, Sink};
-use crate::ImageError;
-
-/// An ext filesystem to make after planning.
-pub struct Pending {
-    tree: Directory,
-    kind: ExtKind,
-    size: ExtSize,
-    minimized: bool,
-}
+use crate::error::ImageError;
 
 fn mkfs_error(partition: &str) -> impl Fn(MkfsError) -> ImageError + '_ {
     move |source| ImageError::Mkfs { partition: partition.to_string(), source }

@@ -8,9 +8,10 @@ use nix_repart_progress::{units, Totals};
 use nix_repart_spec::Bytes;
 use nix_repart_tree::Symlinks;
 
-use super::{tree, Content, Facts, Measured};
+use super::measured::{Content, Facts, Measured};
+use super::tree;
 use crate::context::{Build, ImageFile};
-use crate::ImageError;
+use crate::error::ImageError;
 
 fn fat_error(partition: &str) -> impl Fn(nix_repart_fat::FatError) -> ImageError + '_ {
     move |source| ImageError::Fat { partition: partition.to_string(), source }

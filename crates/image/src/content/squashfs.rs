@@ -7,9 +7,10 @@ use nix_repart_spec::{Bytes, Partition, SquashfsSettings};
 use nix_repart_squashfs::Target;
 use nix_repart_tree::Symlinks;
 
-use super::{tree, Content, Estimate, Facts, Measured};
+use super::measured::{Content, Estimate, Facts, Measured};
+use super::tree;
 use crate::context::{Build, Sink};
-use crate::ImageError;
+use crate::error::ImageError;
 
 pub fn measure(b: &Build, p: &Partition, settings: &SquashfsSettings, sink: Sink) -> Result<Measured, ImageError> {
     let tree = tree::read(b, p, Symlinks::Keep)?;

@@ -7,7 +7,7 @@ use nix_repart_progress::{units, Totals};
 use nix_repart_tree::{Directory, Staged};
 
 use crate::context::Build;
-use crate::ImageError;
+use crate::error::ImageError;
 
 pub fn stage(b: &Build, partition: &str, tree: &Directory, tool: &'static str) -> Result<Staged, ImageError> {
     let label = format!("{partition}: staging {} for {tool}", units::bytes(tree.totals().file_bytes));

@@ -3,7 +3,7 @@
 use nix_repart_plan::PartitionPlan;
 
 use crate::context::ImageFile;
-use crate::ImageError;
+use crate::error::ImageError;
 
 pub fn write(image: ImageFile, planned: &PartitionPlan) -> Result<(), ImageError> {
     let uuid = planned.filesystem_uuid.unwrap_or_default();

@@ -5,7 +5,7 @@ use nix_repart_spec::Partition;
 use nix_repart_tree::{Directory, Symlinks};
 
 use crate::context::Build;
-use crate::ImageError;
+use crate::error::ImageError;
 
 /// The partition's tree; symlinks kept, or followed (FAT has none).
 pub fn read(b: &Build, p: &Partition, symlinks: Symlinks) -> Result<Directory, ImageError> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 pub mod gpt_read;
 
-use crate::ImageError;
+use crate::error::ImageError;
 use gpt_read::Gpt;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use nix_repart_tree::{copy_source, CopyError};
 
-use crate::ImageError;
+use crate::error::ImageError;
 
 const CHUNK: usize = 1 << 20;
 

@@ -15,8 +15,8 @@ use nix_repart_spec::{ImageCompression, ImageCompressionAlgorithm};
 
 use nix_repart_work::WorkDir;
 
+use crate::error::ImageError;
 use crate::output::PendingFile;
-use crate::ImageError;
 
 /// Compresses the (complete) pending file `raw` into a new pending file
 /// named after `raw`'s target plus the algorithm's suffix.

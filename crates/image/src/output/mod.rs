@@ -12,3 +12,18 @@ pub mod report;
 pub mod split;
 
 pub use pending::PendingFile;
+
+use std::path::PathBuf;
+
+/// What a build wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub image: PathBuf,
+    pub report: PathBuf,
+    pub split_files: Vec<PathBuf>,
+    /// What the build measured on the way (free space of ext filesystems,
+    /// a retried estimate).
+    pub notes: Vec<String>,
+    /// The table of partitions, for the end of the log.
+    pub summary: String,
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use nix_repart_work::WorkDir;
 
-use crate::ImageError;
+use crate::error::ImageError;
 
 /// A file being written in the work directory, for the output `target`.
 pub struct PendingFile {

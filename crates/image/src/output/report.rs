@@ -7,6 +7,9 @@ use nix_repart_plan::Plan;
 use serde::Serialize;
 use uuid::Uuid;
 
+/// The name of the JSON report, as nixpkgs' module names it.
+pub const REPORT_FILE: &str = "repart-output.json";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RepartEntry {
     #[serde(rename = "type")]

@@ -7,9 +7,9 @@ use std::path::Path;
 use nix_repart_plan::Plan;
 use nix_repart_work::WorkDir;
 
+use crate::error::ImageError;
 use crate::output::blocks::copy_range;
 use crate::output::PendingFile;
-use crate::ImageError;
 
 /// One pending file per partition with a split file, in partition order.
 pub fn write_all(work: &WorkDir, image: &File, plan: &Plan, out_dir: &Path) -> Result<Vec<PendingFile>, ImageError> {
