@@ -77,11 +77,14 @@ pub fn build(
     // 7. compress
     if let Some(how) = spec.compression {
         let label = format!("compressing with {:?}", how.algorithm);
-        (image, splits) = progress.run(label, Totals::default(), |_| {
-            let image = output::compress::compress(&work, &mut image, how, options.jobs)?;
+        let total = plan.image.size.0
+            + plan.partitions.iter().filter(|p| p.split_file.is_some()).map(|p| p.size.0).sum::<u64>();
+        let totals = Totals { bytes: Some(total), files: None };
+        (image, splits) = progress.run(label, totals, |counter| {
+            let image = output::compress::compress(&work, &mut image, how, options.jobs, counter)?;
             let splits = splits
                 .iter_mut()
-                .map(|split| output::compress::compress(&work, split, how, options.jobs))
+                .map(|split| output::compress::compress(&work, split, how, options.jobs, counter))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok::<_, ImageError>((image, splits))
         })?;

@@ -43,6 +43,8 @@ impl Line {
             Some(total) if total > 0 => {
                 format!("{} of {} ({}%)", bytes(done), bytes(total), done.saturating_mul(100) / total)
             }
+            // A tool that reports nothing (mke2fs): only that it runs.
+            _ if done == 0 && counter.files() == 0 => "running".to_string(),
             _ => bytes(done),
         }];
         match totals.files {
@@ -50,7 +52,9 @@ impl Line {
             None if counter.files() > 0 => parts.push(files(counter.files())),
             None => {}
         }
-        parts.push(rate(done, elapsed));
+        if done > 0 {
+            parts.push(rate(done, elapsed));
+        }
         parts.push(seconds(elapsed));
         self.text.push_str(": ");
         self.text.push_str(&parts.join(", "));
@@ -92,5 +96,38 @@ fn files(n: u64) -> String {
         "1 file".to_string()
     } else {
         format!("{n} files")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(line: Line) -> String {
+        line.text.split_once("] ").map(|(_, t)| t.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn lines_say_what_is_done_of_what() {
+        let started = Instant::now();
+        let counter = Counter::detached();
+        counter.add_bytes(512 << 20);
+        counter.add_files(3402);
+        let totals = Totals { bytes: Some(1 << 31), files: Some(12000) };
+        let line =
+            Line::at(started).text("20-store: writing squashfs").running(&counter, totals, Duration::from_secs(5));
+        assert_eq!(
+            text(line),
+            "20-store: writing squashfs: 512.0 MiB of 2.0 GiB (25%), 3402 of 12000 files, 107.4 MB/s, 5.0 s"
+        );
+        let idle = Counter::detached();
+        let line = Line::at(started).text("20-root: mke2fs").running(&idle, Totals::default(), Duration::from_secs(10));
+        assert_eq!(text(line), "20-root: mke2fs: running, 10.0 s");
+        let line = Line::at(started).text("a").starting(Totals { bytes: Some(1024), files: Some(1) });
+        assert_eq!(text(line), "a: 1.0 KiB in 1 file");
+        let line = Line::at(started).text("a").done(&counter, Duration::from_secs(2));
+        assert_eq!(text(line), "a: done, 512.0 MiB, 3402 files in 2.0 s (268.4 MB/s)");
+        assert_eq!(text(Line::at(started).text("a").failed(Duration::from_millis(1500))), "a: failed after 1.5 s");
+        assert!(!Line::at(started).text("a").text.contains('\r'));
     }
 }

@@ -12,6 +12,7 @@
 //! Inode change times cannot be set from user space: the mkfs drivers deal
 //! with them.
 
+use nix_repart_progress::Counter;
 use std::fs::{File, OpenOptions};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -47,11 +48,13 @@ struct FileCopy<'t> {
     from: &'t Path,
     to: PathBuf,
     mode: u32,
+    size: u64,
 }
 
 /// Stages `root` in a new directory under `parent` (best next to the
 /// output, on the filesystem of the store, where reflinks can work).
-pub fn stage(root: &Directory, parent: &Path, epoch: i64) -> Result<Staged, StageError> {
+/// Each file copied is counted on `counter`, with its size.
+pub fn stage(root: &Directory, parent: &Path, epoch: i64, counter: &Counter) -> Result<Staged, StageError> {
     let err = |path: &Path, from: &Path| {
         let (path, from) = (path.to_path_buf(), from.to_path_buf());
         move |source| StageError { path, from, source }
@@ -60,7 +63,12 @@ pub fn stage(root: &Directory, parent: &Path, epoch: i64) -> Result<Staged, Stag
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     layout(root, dir.path(), epoch, &mut files, &mut dirs)?;
-    files.par_iter().try_for_each(|f| copy_file(f, epoch).map_err(err(&f.to, f.from)))?;
+    files.par_iter().try_for_each(|f| {
+        copy_file(f, epoch).map_err(err(&f.to, f.from))?;
+        counter.add_bytes(f.size);
+        counter.add_files(1);
+        Ok(())
+    })?;
     // Deepest first: setting a directory's times after its entries exist.
     for (path, mode) in dirs.iter().rev() {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).map_err(err(path, path))?;
@@ -90,7 +98,7 @@ fn layout<'t>(
                 })?;
                 layout(sub, &path, epoch, files, dirs)?;
             }
-            Node::File(file) => files.push(FileCopy { from: &file.source, to: path, mode: file.mode }),
+            Node::File(file) => files.push(FileCopy { from: &file.source, to: path, mode: file.mode, size: file.size }),
             Node::Symlink(link) => {
                 let fail = |source| StageError { path: path.clone(), from: link.source.clone(), source };
                 symlink(&link.target, &path).map_err(fail)?;

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use nix_repart_spec::{ImageCompression, ImageCompressionAlgorithm};
 
+use nix_repart_progress::Counter;
 use nix_repart_work::WorkDir;
 
 use crate::error::ImageError;
@@ -20,11 +21,13 @@ use crate::output::PendingFile;
 
 /// Compresses the (complete) pending file `raw` into a new pending file
 /// named after `raw`'s target plus the algorithm's suffix.
+/// Bytes read are counted on `counter`.
 pub fn compress(
     work: &WorkDir,
     raw: &mut PendingFile,
     how: ImageCompression,
     jobs: usize,
+    counter: &Counter,
 ) -> Result<PendingFile, ImageError> {
     let target = compressed_name(raw.target(), Some(how));
     let mut compressed = PendingFile::create(work, &target)?;
@@ -32,7 +35,7 @@ pub fn compress(
     let read_error = |source| ImageError::Read { path: source_path.clone(), source };
     let file = raw.file();
     file.seek(SeekFrom::Start(0)).map_err(read_error)?;
-    let input = BufReader::with_capacity(1 << 20, &*file);
+    let input = Counting { inner: BufReader::with_capacity(1 << 20, &*file), counter };
     let threads = u32::try_from(jobs.max(1)).unwrap_or(u32::MAX);
     encode(input, compressed.file(), how, threads).map_err(|source| ImageError::Compress {
         path: target.clone(),
@@ -66,6 +69,20 @@ fn encode(mut input: impl Read, output: &mut File, how: ImageCompression, thread
             std::io::copy(&mut input, &mut encoder)?;
             encoder.finish()?.flush()
         }
+    }
+}
+
+/// A reader that counts what it reads.
+struct Counting<'c, R> {
+    inner: R,
+    counter: &'c Counter,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.add_bytes(n as u64);
+        Ok(n)
     }
 }
 
