@@ -185,3 +185,79 @@ fn plan_estimates_squashfs_within_five_percent() {
     assert!(error < 0.05, "estimate {estimate}, built {built}: {:.1} % off", error * 100.0);
     assert!(bound >= built, "the bound {bound} is below the built size {built}");
 }
+
+/// Real files: 40 MB of this machine's libraries (present on every Debian
+/// system), none over 8 MB, in sorted order, as one `contents` entry each.
+fn library_spec(dir: &Path, format: &str, extra: serde_json::Value) -> std::path::PathBuf {
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/x86_64-linux-gnu")
+        .expect("/usr/lib/x86_64-linux-gnu")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file() && m.len() <= 8_000_000))
+        .collect();
+    names.sort();
+    let mut contents = serde_json::Map::new();
+    let mut total = 0;
+    for path in names {
+        if total >= 40_000_000 {
+            break;
+        }
+        total += std::fs::metadata(&path).expect("meta").len();
+        let target = format!("/lib/{}", path.file_name().expect("name").to_string_lossy());
+        contents.insert(target, serde_json::json!({ "source": path }));
+    }
+    assert!(total >= 20_000_000, "too few libraries here to test with: {total} bytes");
+    let mut config = serde_json::json!({ "Type": "usr", "Format": format, "Minimize": "best" });
+    for (k, v) in extra.as_object().expect("object") {
+        config[k] = v.clone();
+    }
+    let spec = serde_json::json!({ "version": 1, "name": "libs", "partitions": [
+        { "id": "10-usr", "repartConfig": config, "contents": contents } ] });
+    let path = dir.join(format!("libs-{format}.json"));
+    std::fs::write(&path, spec.to_string()).expect("spec");
+    path
+}
+
+/// `(estimated contentSize, upperBound, exact contentSize)` of partition 0.
+fn estimate_and_exact(spec: &Path) -> (u64, u64, u64) {
+    let plan = common::run(Command::new(common::bin()).arg("plan").arg(spec));
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan json");
+    let exact = common::run(Command::new(common::bin()).args(["plan", "--exact"]).arg(spec));
+    assert!(exact.status.success(), "{}", String::from_utf8_lossy(&exact.stderr));
+    let exact: serde_json::Value = serde_json::from_slice(&exact.stdout).expect("plan json");
+    let p = &plan["partitions"][0];
+    (
+        p["contentSize"].as_u64().expect("contentSize"),
+        p["contentEstimate"]["upperBound"].as_u64().expect("upperBound"),
+        exact["partitions"][0]["contentSize"].as_u64().expect("exact contentSize"),
+    )
+}
+
+fn off(estimate: u64, exact: u64) -> f64 {
+    (estimate as f64 - exact as f64).abs() / exact as f64
+}
+
+#[test]
+fn plan_estimates_squashfs_of_real_binaries_within_five_percent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for compression in ["gzip", "zstd"] {
+        let spec = library_spec(dir.path(), "squashfs", serde_json::json!({ "Compression": compression }));
+        let (estimate, bound, exact) = estimate_and_exact(&spec);
+        assert!(off(estimate, exact) < 0.05, "{compression}: estimate {estimate}, built {exact}");
+        assert!(bound >= exact, "{compression}: bound {bound} below {exact}");
+    }
+}
+
+#[test]
+#[cfg_attr(lacks = "erofs-utils", ignore = "needs mkfs.erofs (erofs-utils)")]
+fn plan_bounds_erofs_and_estimates_it_uncompressed() {
+    common::require_tool("mkfs.erofs");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = library_spec(dir.path(), "erofs", serde_json::json!({}));
+    let (estimate, bound, exact) = estimate_and_exact(&spec);
+    assert!(off(estimate, exact) < 0.05, "uncompressed: estimate {estimate}, built {exact}");
+    assert!(bound >= exact, "uncompressed: bound {bound} below {exact}");
+    let spec = library_spec(dir.path(), "erofs", serde_json::json!({ "Compression": "lz4" }));
+    let (estimate, bound, exact) = estimate_and_exact(&spec);
+    assert!(bound >= exact && estimate >= exact, "lz4: estimate {estimate} and bound {bound}, built {exact}");
+}
