@@ -106,3 +106,52 @@ fn streamed_filesystems_are_the_same_in_fixed_and_auto_sized_images() {
         var
     }));
 }
+
+/// `-I 4096` (16 times the inode size the estimate assumes) makes the
+/// `Minimize=guess` estimate short for a tree of many small files.
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
+#[test]
+fn a_short_ext_estimate_remakes_only_that_partition() {
+    common::require_tools(&["mke2fs", "e2fsck", "debugfs"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    for i in 0..3000 {
+        let at = src.join(format!("d{:02}/f{i}", i % 50));
+        std::fs::create_dir_all(at.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&at, vec![b'x'; i % 700]).expect("write");
+    }
+    let spec = serde_json::json!({ "version": 1, "name": "r", "mkfsOptions": { "ext4": ["-I 4096"] }, "partitions": [
+        { "id": "10-root", "repartConfig": { "Type": "root", "Format": "ext4", "Minimize": "guess" },
+          "contents": { "/": { "source": src } } },
+        { "id": "20-var", "repartConfig": { "Type": "var", "Format": "ext4", "Minimize": "guess" },
+          "contents": { "/": { "source": src.join("d01") } } } ] });
+    let spec_path = dir.path().join("spec.json");
+    std::fs::write(&spec_path, spec.to_string()).expect("spec");
+    let mut images = Vec::new();
+    for run in ["a", "b"] {
+        let out = dir.path().join(run);
+        let output = common::run(Command::new(common::bin()).arg("build").arg(&spec_path).arg("-o").arg(&out));
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        assert!(stderr.contains("note: partition 10-root: the Minimize= estimate of "), "no retry:\n{stderr}");
+        let count = |what: &str| stderr.lines().filter(|l| l.contains(what) && l.ends_with(" bytes)")).count();
+        assert_eq!(count("10-root: mke2fs (ext4, "), 2, "{stderr}");
+        assert_eq!(count("20-var: mke2fs (ext4, "), 1, "{stderr}");
+        let reads = stderr.lines().filter(|l| l.ends_with("10-root: reading sources")).count();
+        assert_eq!(reads, 1, "the sources were read again:\n{stderr}");
+        images.push(std::fs::read(out.join("r.raw")).expect("image"));
+        let parts = partitions(&out);
+        assert_eq!(parts[1].0, parts[0].0 + parts[0].1, "20-var does not follow the grown 10-root");
+        for (i, (offset, size)) in parts.into_iter().enumerate() {
+            let fs = dir.path().join(format!("{run}-{i}.img"));
+            extract(&out.join("r.raw"), offset, size, &fs);
+            run_ok(Command::new("e2fsck").arg("-fn").arg(&fs));
+            let dump = dir.path().join(format!("{run}-{i}-dump"));
+            std::fs::create_dir(&dump).expect("mkdir");
+            run_ok(Command::new("debugfs").arg("-R").arg(format!("rdump / {}", dump.display())).arg(&fs));
+            let expected = if i == 0 { src.clone() } else { src.join("d01") };
+            assert_eq!(listing(&dump), listing(&expected), "partition {i}");
+        }
+    }
+    assert!(images[0] == images[1], "the retried image is not reproducible");
+}

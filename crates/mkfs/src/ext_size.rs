@@ -7,7 +7,8 @@
 //! sparse_super backups in groups 0, 1 and powers of 3, 5 and 7, a
 //! reserve of descriptor blocks for 1024x online growth, and
 //! `ext2fs_default_journal_size()`. The estimate leans high; the build
-//! checks the real free space afterwards and retries once if it was short.
+//! checks the real free space afterwards and remakes the partition once,
+//! larger, if it was short.
 
 use nix_repart_tree::{Directory, Node};
 
