@@ -237,6 +237,11 @@ fn silently_wrong_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             ],
         ),
         (
+            "contents on swap",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-swap", "repartConfig": {"Type": "swap", "Format": "swap"}, "contents": {"/a": {"source": "@DIR@"}}}]}"#.to_string(),
+            vec!["error: /partitions/0: partition 10-swap is Format=swap, which holds no files, but has contents, storePaths or closure"],
+        ),
+        (
             "relative ExcludeFiles=",
             with_config(r#"{"Type": "esp", "Format": "vfat", "ExcludeFiles": "boot/secret"}"#),
             vec![r#"error: /partitions/0/repartConfig/ExcludeFiles: "boot/secret" must be an absolute path"#],

@@ -61,10 +61,13 @@ fn build(name: &str, format: &str, extra: serde_json::Value) -> Vec<(String, Str
     for (k, v) in extra.as_object().expect("object") {
         data[k] = v.clone();
     }
-    let spec = serde_json::json!({ "version": 1, "name": name, "split": true, "partitions": [
+    let mut spec = serde_json::json!({ "version": 1, "name": name, "split": true, "partitions": [
         { "id": "10-esp", "repartConfig": { "Type": "esp", "Format": "vfat", "SizeMinBytes": "64M" },
           "contents": { "/EFI/BOOT/BOOTX64.EFI": { "source": src.join("bin/tool") } } },
-        { "id": "20-data", "repartConfig": data, "contents": { "/": { "source": src } } } ] });
+        { "id": "20-data", "repartConfig": data } ] });
+    if format != "swap" {
+        spec["partitions"][1]["contents"] = serde_json::json!({ "/": { "source": src } });
+    }
     let spec_path = dir.path().join("spec.json");
     std::fs::write(&spec_path, spec.to_string()).expect("spec");
     let out = dir.path().join("out");

@@ -185,6 +185,8 @@ pub enum ProblemKind {
     NotAStorePath { path: String },
     #[error("partition {partition} has contents, storePaths or closure but no Format= to put them in")]
     ContentWithoutFormat { partition: String },
+    #[error("partition {partition} is Format=swap, which holds no files, but has contents, storePaths or closure")]
+    ContentOnSwap { partition: String },
     #[error("the spec has no partitions")]
     NoPartitions,
     #[error("{value:?} is larger than {max}, the largest size nix-repart handles")]

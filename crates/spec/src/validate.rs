@@ -253,8 +253,13 @@ fn check_partition(
     partition.store_paths = check_store_paths(c, &pointer, raw);
     let has_content =
         !partition.contents.is_empty() || !partition.store_paths.is_empty() || !partition.make_directories.is_empty();
-    if has_content && partition.format.is_none() {
-        c.problem(pointer, ProblemKind::ContentWithoutFormat { partition: id });
+    match partition.format {
+        None if has_content => c.problem(pointer, ProblemKind::ContentWithoutFormat { partition: id }),
+        // A swap area holds no files: they would be dropped without a word.
+        Some(crate::format::Format::Swap) if has_content => {
+            c.problem(pointer, ProblemKind::ContentOnSwap { partition: id });
+        }
+        _ => {}
     }
     Some((partition, compression))
 }
