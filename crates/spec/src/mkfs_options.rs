@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use crate::compression::{At, SquashfsMkfs};
 use crate::error::ProblemKind;
+use crate::format::Format;
 use crate::model::Partition;
 use crate::raw::pointer_token;
 use crate::validate::Checker;
@@ -122,26 +123,27 @@ pub(crate) fn check(
         if args.is_empty() {
             continue;
         }
+        // Also catches names that are no format (`btrfs`).
         if !partitions.iter().any(|p| p.format.is_some_and(|f| f.name() == fs.as_str())) {
             c.problem(pointer, ProblemKind::MkfsOptionsUnused { fs: fs.clone() });
             continue;
         }
         let words: Vec<(usize, &str)> =
             args.iter().enumerate().flat_map(|(i, a)| a.split_whitespace().map(move |w| (i, w))).collect();
-        match fs.as_str() {
-            "ext2" | "ext3" | "ext4" => check_words(c, &pointer, "mke2fs", MKE2FS, &words, check_mke2fs_value),
-            "erofs" => check_words(c, &pointer, "mkfs.erofs", MKFS_EROFS, &words, check_erofs_value),
-            "vfat" | "swap" => {
+        let Some(format) = Format::from_name(fs) else { continue };
+        match format {
+            Format::Ext(_) => check_words(c, &pointer, "mke2fs", MKE2FS, &words, check_mke2fs_value),
+            Format::Erofs(_) => check_words(c, &pointer, "mkfs.erofs", MKFS_EROFS, &words, check_erofs_value),
+            Format::Vfat | Format::Swap => {
                 let (i, word) = words[0];
                 let why = "nix-repart writes this filesystem itself and takes no options for it";
-                let tool = if fs == "vfat" { "its FAT writer" } else { "its swap writer" };
+                let tool = if format == Format::Vfat { "its FAT writer" } else { "its swap writer" };
                 c.problem(
                     format!("{pointer}/{i}"),
                     ProblemKind::MkfsOptionRefused { tool, option: word.to_string(), why },
                 );
             }
-            "squashfs" => squashfs = check_squashfs(c, &pointer, &words),
-            _ => {}
+            Format::Squashfs(_) => squashfs = check_squashfs(c, &pointer, &words),
         }
     }
     squashfs
