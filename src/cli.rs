@@ -22,7 +22,7 @@ const DEFAULT_SOURCE_DATE_EPOCH: u64 = 315_532_800;
     name = "nix-repart",
     version,
     about = "Build reproducible GPT disk images from a JSON partition spec (systemd-repart compatible, for NixOS image.repart)",
-    after_help = "Environment:\n  SOURCE_DATE_EPOCH  every timestamp written into the image (default 315532800, 1980-01-01,\n                     as nixpkgs' stdenv exports it; the earliest date FAT can store)\n  NIX_BUILD_CORES    default for --jobs when set (0 means all cores)\n\nExit codes: 0 success, 1 bad input (spec, sources, sizes, usage), 2 internal failure,\n  128+N after signal N (SIGINT, SIGTERM, SIGHUP), which leaves nothing behind."
+    after_help = "Environment:\n  SOURCE_DATE_EPOCH  the build's time, and the latest mtime a file keeps (newer ones are clamped)\n                     (default 315532800, 1980-01-01, as nixpkgs' stdenv exports it)\n  NIX_BUILD_CORES    default for --jobs when set (0 means all cores)\n\nExit codes: 0 success, 1 bad input (spec, sources, sizes, usage), 2 internal failure,\n  128+N after signal N (SIGINT, SIGTERM, SIGHUP), which leaves nothing behind."
 )]
 pub struct Args {
     #[command(subcommand)]

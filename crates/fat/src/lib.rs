@@ -2,9 +2,10 @@
 //! whole volume is laid out in one pass and written straight into its
 //! region of the image: boot sector, FSInfo and backup boot sector (FAT32),
 //! both FATs, directories with long names, and file data, read in
-//! parallel. Entries are sorted, every timestamp is the build's
-//! `SOURCE_DATE_EPOCH`, and the volume id comes from the filesystem UUID,
-//! so the same tree always gives the same bytes.
+//! parallel. Entries are sorted, each has its source's mtime clamped to
+//! the build's `SOURCE_DATE_EPOCH` (and to FAT's 1980 floor), and the
+//! volume id comes from the filesystem UUID, so the same tree always gives
+//! the same bytes.
 //!
 //! The layout follows Microsoft's FAT specification (fatgen103); the FAT
 //! type and cluster size follow mkfs.fat (see [`geometry`]). This crate

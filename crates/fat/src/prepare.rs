@@ -28,6 +28,8 @@ pub(crate) struct Entry {
     pub long: Option<Vec<u16>>,
     pub short: [u8; 11],
     pub target: Target,
+    /// The source's mtime; `None` for a synthesized directory.
+    pub mtime: Option<i64>,
 }
 
 pub(crate) struct Dir {
@@ -93,6 +95,11 @@ impl Prepared {
             let short = exact.unwrap_or_else(|| shorts.generate(&text));
             let long = if exact.is_some() { None } else { Some(units) };
             slots += 1 + long.as_ref().map_or(0, |u| lfn_entry_count(u.len()) as u64);
+            let mtime = match node {
+                Node::File(file) => Some(file.mtime),
+                Node::Directory(sub) => sub.mtime,
+                Node::Symlink(link) => Some(link.mtime),
+            };
             let target = match node {
                 Node::File(file) if file.size > MAX_FILE_SIZE => {
                     return Err(FatError::FileTooLarge { path: child, size: file.size });
@@ -108,7 +115,7 @@ impl Prepared {
                 }
                 Node::Symlink(_) => return Err(FatError::Symlink { path: child }),
             };
-            self.dirs[index].entries.push(Entry { long, short, target });
+            self.dirs[index].entries.push(Entry { long, short, target, mtime });
         }
         if slots > MAX_DIR_ENTRIES {
             let shown = if path.is_empty() { "/".to_string() } else { path.to_string() };

@@ -24,7 +24,8 @@ pub struct WriteOptions {
     /// First four bytes of the filesystem UUID, read big-endian (as
     /// systemd-repart passes them to `mkfs.vfat -i`).
     pub volume_id: u32,
-    /// Every timestamp (`SOURCE_DATE_EPOCH`).
+    /// The build's time (`SOURCE_DATE_EPOCH`): the label's and the `.`/`..`
+    /// entries', and the latest mtime an entry may have.
     pub timestamp: u64,
     /// The partition's first sector, for the BPB's hidden-sectors field.
     pub hidden_sectors: u32,
@@ -83,7 +84,7 @@ pub fn write(p: &Prepared, image: &File, offset: u64, g: &Geometry, options: &Wr
     }
     let time = FatTime::from_unix(options.timestamp);
     for (index, dir) in p.dirs.iter().enumerate() {
-        let bytes = directory_bytes(p, index, dir.parent, &alloc, time);
+        let bytes = directory_bytes(p, index, dir.parent, &alloc, time, options.timestamp);
         let position = match alloc.dirs[index] {
             (0, _) => at(g.reserved_sectors + FAT_COUNT * g.fat_sectors),
             (start, _) => offset + g.cluster_offset(start),
@@ -209,7 +210,9 @@ fn short_entry(name: &[u8; 11], attr: u8, cluster: u32, size: u32, t: FatTime) -
 
 /// The bytes of one directory: its whole clusters (or the FAT12/16 root's
 /// entries), zero after the last entry.
-fn directory_bytes(p: &Prepared, index: usize, parent: usize, alloc: &Allocation, t: FatTime) -> Vec<u8> {
+/// `t` is the build's time, for the label and the `.`/`..` entries; each
+/// entry has its source's mtime clamped to `epoch` (FAT's 1980 floor aside).
+fn directory_bytes(p: &Prepared, index: usize, parent: usize, alloc: &Allocation, t: FatTime, epoch: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(p.dirs[index].slots as usize * 32);
     if index == 0 {
         if let Some(label) = p.label {
@@ -227,9 +230,10 @@ fn directory_bytes(p: &Prepared, index: usize, parent: usize, alloc: &Allocation
                 out.extend_from_slice(&lfn);
             }
         }
+        let time = FatTime::from_unix(nix_repart_tree::image_mtime(entry.mtime, epoch));
         let short = match entry.target {
-            Target::Dir(d) => short_entry(&entry.short, ATTR_DIRECTORY, alloc.dirs[d].0, 0, t),
-            Target::File(f) => short_entry(&entry.short, ATTR_ARCHIVE, alloc.files[f].0, p.files[f].size as u32, t),
+            Target::Dir(d) => short_entry(&entry.short, ATTR_DIRECTORY, alloc.dirs[d].0, 0, time),
+            Target::File(f) => short_entry(&entry.short, ATTR_ARCHIVE, alloc.files[f].0, p.files[f].size as u32, time),
         };
         out.extend_from_slice(&short);
     }

@@ -1,7 +1,8 @@
 //! erofs with `mkfs.erofs` from a staged tree into a file of its own
 //! (erofs-utils 1.5 cannot write at an offset; the build copies the file
-//! into the image with its holes kept). `-T` pins every inode time and the
-//! build time, `-U` the UUID, `--all-root` the owners; mkfs.erofs sorts
+//! into the image with its holes kept). Inode times are the staging
+//! tree's (source mtimes clamped to `SOURCE_DATE_EPOCH`), which is also
+//! the build time; `-U` pins the UUID, `--all-root` the owners; mkfs.erofs sorts
 //! directory entries itself, so the result does not depend on the
 //! staging filesystem. A run that exits 0 must leave an erofs superblock.
 
@@ -24,7 +25,10 @@ pub struct ErofsJob<'a> {
 }
 
 pub fn make(job: &ErofsJob) -> Result<(), MkfsError> {
-    let mut args = vec![format!("-T{}", job.epoch), format!("-U{}", job.uuid.hyphenated()), "--all-root".into()];
+    // No -T: with SOURCE_DATE_EPOCH in its environment mkfs.erofs keeps
+    // each inode's mtime from the staging tree (already clamped there) and
+    // clamps anything newer, and takes it as the build time.
+    let mut args = vec![format!("-U{}", job.uuid.hyphenated()), "--all-root".into()];
     args.push("--quiet".into());
     if let Some(z) = job.compression.mkfs_argument() {
         args.push(format!("-z{z}"));

@@ -1,8 +1,11 @@
 //! Pins every inode's times and owner in a freshly made ext2/3/4
-//! filesystem: atime, ctime, mtime and crtime to `SOURCE_DATE_EPOCH` (no
+//! filesystem: atime, ctime and crtime to `SOURCE_DATE_EPOCH` (no
 //! nanoseconds), uid and gid to 0, and recomputes the inode checksum
 //! (`metadata_csum`). mke2fs 1.47.0 copies the staging tree's ctime (the
-//! time of the build) and owners (the build user) into the image.
+//! time of the build) and owners (the build user) into the image. The
+//! mtime is left as mke2fs copied it from the staging tree, where it is
+//! the source's mtime clamped to `SOURCE_DATE_EPOCH`; the root directory
+//! and lost+found have mke2fs's own time, `SOURCE_DATE_EPOCH`.
 //!
 //! On-disk format (kernel Documentation/filesystems/ext4): superblock at
 //! byte 1024; group descriptors in the block after it; inode bitmap and
@@ -157,13 +160,15 @@ fn pin_inode(inode: &mut [u8], number: u32, lo: u32, extra: u32, seed: Option<u3
     put16(inode, 0x18, 0);
     put16(inode, 0x78, 0);
     put16(inode, 0x7A, 0);
-    for at in [0x08, 0x0C, 0x10] {
+    // i_atime, i_ctime; i_mtime (0x10) is the tree's.
+    for at in [0x08, 0x0C] {
         put32(inode, at, lo);
     }
     let large = inode.len() > 128;
     let extra_size = if large { usize::from(le16(inode, 0x80)) } else { 0 };
     let has = |field_end: usize| large && extra_size >= field_end - 0x80;
-    for at in [0x84, 0x88, 0x8C, 0x94] {
+    // i_ctime_extra, i_atime_extra, i_crtime_extra; not i_mtime_extra (0x88).
+    for at in [0x84, 0x8C, 0x94] {
         if has(at + 4) {
             put32(inode, at, extra);
         }

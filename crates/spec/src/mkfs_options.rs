@@ -105,7 +105,8 @@ fn why_refused(tool: &str, option: &str) -> &'static str {
         ("mkfs.erofs", "--blobdev" | "--compress-hints" | "--file-contexts") => {
             "it reads or writes a file outside the image"
         }
-        ("mkfs.erofs", "-T" | "-U" | "--tar" | "--aufs") => "nix-repart sets it itself",
+        ("mkfs.erofs", "-T") => "times come from the files, clamped to SOURCE_DATE_EPOCH",
+        ("mkfs.erofs", "-U" | "--tar" | "--aufs") => "nix-repart sets it itself",
         _ => "it is not on nix-repart's list of options known to be safe",
     }
 }

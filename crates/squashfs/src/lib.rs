@@ -3,9 +3,10 @@
 //! every block compressed ahead on all worker threads ([`pipeline`]).
 //!
 //! Deterministic: uid and gid 0 everywhere, modes from the sources, every
-//! mtime (the root directory's too, see `seed.rs`) the build's
-//! `SOURCE_DATE_EPOCH`, files in path order, duplicate files stored once
-//! whether or not they are hard links.
+//! mtime (the root directory's too, see `seed.rs`) the source's clamped to
+//! the build's `SOURCE_DATE_EPOCH` (`nix_repart_tree::image_mtime`), which
+//! is also the filesystem's time; files in path order, duplicate files
+//! stored once whether or not they are hard links.
 
 mod config;
 mod error;
@@ -48,7 +49,8 @@ pub fn write(
     target: Target,
     counter: &Counter,
 ) -> Result<u64, SquashfsError> {
-    let seed = seed::root_image(NodeHeader::new(tree.mode as u16, 0, 0, mtime))?;
+    let root_mtime = node_time(tree.mtime, mtime);
+    let seed = seed::root_image(NodeHeader::new(tree.mode as u16, 0, 0, root_mtime))?;
     let reader = FilesystemReader::from_reader(Cursor::new(seed)).map_err(SquashfsError::Backhand)?;
     let mut writer = FilesystemWriter::from_fs_reader(&reader).map_err(SquashfsError::Backhand)?;
     writer.set_kind(Kind::new_v4(&pipeline::PIPELINED));
@@ -90,6 +92,12 @@ fn unreadable_source(files: &[PathBuf]) -> Option<SquashfsError> {
     })
 }
 
+/// A node's time: its source's, clamped to the build's (squashfs times
+/// are 32-bit).
+fn node_time(source: Option<i64>, build: u32) -> u32 {
+    u32::try_from(nix_repart_tree::image_mtime(source, u64::from(build))).unwrap_or(build)
+}
+
 /// Adds every node below `dir`, in path order, and collects the files'
 /// sources in the order backhand will read them.
 fn add_nodes(
@@ -101,14 +109,17 @@ fn add_nodes(
 ) -> Result<(), SquashfsError> {
     for (name, node) in &dir.entries {
         let child = path.join(name);
-        let header = |mode: u32| NodeHeader::new((mode & 0o7777) as u16, 0, 0, mtime);
+        let header =
+            |mode: u32, time: Option<i64>| NodeHeader::new((mode & 0o7777) as u16, 0, 0, node_time(time, mtime));
         let added = match node {
-            Node::Directory(sub) => writer.push_dir(&child, header(sub.mode)),
+            Node::Directory(sub) => writer.push_dir(&child, header(sub.mode, sub.mtime)),
             Node::File(file) => {
                 files.push(file.source.clone());
-                writer.push_file_from_path(file.source.clone(), &child, header(file.mode))
+                writer.push_file_from_path(file.source.clone(), &child, header(file.mode, Some(file.mtime)))
             }
-            Node::Symlink(link) => writer.push_symlink(PathBuf::from(&link.target), &child, header(0o777)),
+            Node::Symlink(link) => {
+                writer.push_symlink(PathBuf::from(&link.target), &child, header(0o777, Some(link.mtime)))
+            }
         };
         added.map_err(|_| SquashfsError::BadPath { path: child.clone() })?;
         if let Node::Directory(sub) = node {

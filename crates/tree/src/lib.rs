@@ -42,6 +42,8 @@ pub struct Directory {
     pub entries: BTreeMap<OsString, Node>,
     /// Where it came from, for error messages (`None` when synthesized).
     pub source: Option<PathBuf>,
+    /// The source directory's mtime; `None` when synthesized.
+    pub mtime: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +60,27 @@ pub struct File {
     pub size: u64,
     /// Permission bits (`0o7777` at most).
     pub mode: u32,
+    /// The source's mtime, in seconds.
+    pub mtime: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Symlink {
     pub target: OsString,
     pub source: PathBuf,
+    /// The link's own mtime (`lstat`), in seconds.
+    pub mtime: i64,
+}
+
+/// The mtime an image stores for a source time, as systemd-repart stores
+/// it: the source's, clamped to `epoch` (`SOURCE_DATE_EPOCH`) when newer,
+/// and never before 1970; `epoch` for what no source provides (parents
+/// of targets, `MakeDirectories=`). A NixOS store keeps its mtime of 1.
+pub fn image_mtime(mtime: Option<i64>, epoch: u64) -> u64 {
+    match mtime {
+        None => epoch,
+        Some(seconds) => u64::try_from(seconds.max(0)).unwrap_or(0).min(epoch),
+    }
 }
 
 /// Mode of directories that no source provides (parents of targets).
@@ -80,7 +97,7 @@ pub struct Totals {
 
 impl Directory {
     pub fn synthesized() -> Directory {
-        Directory { mode: SYNTHESIZED_DIR_MODE, entries: BTreeMap::new(), source: None }
+        Directory { mode: SYNTHESIZED_DIR_MODE, entries: BTreeMap::new(), source: None, mtime: None }
     }
 
     /// Counts everything below this directory (not the directory itself).

@@ -6,8 +6,9 @@
 //! the filesystem has them, else `copy_file_range` (what `std::io::copy`
 //! uses between files on Linux), which stays in the kernel. Every path is
 //! its own file, so hard links in the sources never show. Modes are set
-//! explicitly (the umask does not matter) and every atime and mtime is
-//! `SOURCE_DATE_EPOCH`, directories last, once their entries exist. The
+//! explicitly (the umask does not matter) and every atime and mtime is the
+//! source's mtime clamped to `SOURCE_DATE_EPOCH` (see
+//! [`crate::image_mtime`]), directories last, once their entries exist. The
 //! staging directory is removed when [`Staged`] is dropped, also on error.
 //! Inode change times cannot be set from user space: the mkfs drivers deal
 //! with them.
@@ -49,6 +50,8 @@ struct FileCopy<'t> {
     to: PathBuf,
     mode: u32,
     size: u64,
+    /// The mtime to give the copy.
+    mtime: i64,
 }
 
 /// Stages `root` in a new directory under `parent` (best next to the
@@ -64,15 +67,15 @@ pub fn stage(root: &Directory, parent: &Path, epoch: i64, counter: &Counter) -> 
     let mut dirs = Vec::new();
     layout(root, dir.path(), epoch, &mut files, &mut dirs)?;
     files.par_iter().try_for_each(|f| {
-        copy_file(f, epoch).map_err(err(&f.to, f.from))?;
+        copy_file(f).map_err(err(&f.to, f.from))?;
         counter.add_bytes(f.size);
         counter.add_files(1);
         Ok(())
     })?;
     // Deepest first: setting a directory's times after its entries exist.
-    for (path, mode) in dirs.iter().rev() {
+    for (path, mode, mtime) in dirs.iter().rev() {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode)).map_err(err(path, path))?;
-        set_times(path, epoch).map_err(err(path, path))?;
+        set_times(path, *mtime).map_err(err(path, path))?;
     }
     Ok(Staged { dir })
 }
@@ -83,9 +86,9 @@ fn layout<'t>(
     at: &Path,
     epoch: i64,
     files: &mut Vec<FileCopy<'t>>,
-    dirs: &mut Vec<(PathBuf, u32)>,
+    dirs: &mut Vec<(PathBuf, u32, i64)>,
 ) -> Result<(), StageError> {
-    dirs.push((at.to_path_buf(), dir.mode));
+    dirs.push((at.to_path_buf(), dir.mode, time(dir.mtime, epoch)));
     for (name, node) in &dir.entries {
         let path = at.join(name);
         match node {
@@ -98,18 +101,21 @@ fn layout<'t>(
                 })?;
                 layout(sub, &path, epoch, files, dirs)?;
             }
-            Node::File(file) => files.push(FileCopy { from: &file.source, to: path, mode: file.mode, size: file.size }),
+            Node::File(file) => {
+                let mtime = time(Some(file.mtime), epoch);
+                files.push(FileCopy { from: &file.source, to: path, mode: file.mode, size: file.size, mtime });
+            }
             Node::Symlink(link) => {
                 let fail = |source| StageError { path: path.clone(), from: link.source.clone(), source };
                 symlink(&link.target, &path).map_err(fail)?;
-                set_times(&path, epoch).map_err(fail)?;
+                set_times(&path, time(Some(link.mtime), epoch)).map_err(fail)?;
             }
         }
     }
     Ok(())
 }
 
-fn copy_file(copy: &FileCopy, epoch: i64) -> std::io::Result<()> {
+fn copy_file(copy: &FileCopy) -> std::io::Result<()> {
     let mut source = File::open(copy.from)?;
     let mut dest = OpenOptions::new().write(true).create_new(true).open(&copy.to)?;
     if !reflink(&source, &dest) {
@@ -117,7 +123,7 @@ fn copy_file(copy: &FileCopy, epoch: i64) -> std::io::Result<()> {
     }
     dest.set_permissions(std::fs::Permissions::from_mode(copy.mode))?;
     drop(dest);
-    set_times(&copy.to, epoch)
+    set_times(&copy.to, copy.mtime)
 }
 
 /// `ioctl(FICLONE)`: shares the source's blocks (btrfs, XFS, bcachefs);
@@ -129,6 +135,12 @@ fn reflink(source: &File, dest: &File) -> bool {
     // SAFETY: both descriptors are open for the duration of the call; the
     // ioctl takes the source descriptor by value and touches no memory.
     unsafe { libc::ioctl(dest.as_raw_fd(), FICLONE as _, source.as_raw_fd()) == 0 }
+}
+
+/// The staged copy's time: see [`crate::image_mtime`].
+fn time(mtime: Option<i64>, epoch: i64) -> i64 {
+    let epoch = u64::try_from(epoch.max(0)).unwrap_or(0);
+    i64::try_from(crate::image_mtime(mtime, epoch)).unwrap_or(i64::MAX)
 }
 
 /// Sets atime and mtime (to the second) without following a symlink.

@@ -6,6 +6,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -84,7 +85,8 @@ impl<'a> Walker<'a> {
     /// A file, or an error for devices, FIFOs and sockets.
     fn plain(&self, path: &Path, meta: &Metadata) -> Result<Node, TreeError> {
         if meta.is_file() {
-            Ok(Node::File(File { source: path.to_path_buf(), size: meta.len(), mode: mode_of(meta) }))
+            let (size, mode, mtime) = (meta.len(), mode_of(meta), meta.mtime());
+            Ok(Node::File(File { source: path.to_path_buf(), size, mode, mtime }))
         } else {
             Err(TreeError::Special { path: path.to_path_buf() })
         }
@@ -92,7 +94,8 @@ impl<'a> Walker<'a> {
 
     fn symlink(&self, path: &Path) -> Result<Node, TreeError> {
         let target = fs::read_link(path).map_err(read_error(path))?;
-        Ok(Node::Symlink(Symlink { target: target.into_os_string(), source: path.to_path_buf() }))
+        let mtime = fs::symlink_metadata(path).map_err(read_error(path))?.mtime();
+        Ok(Node::Symlink(Symlink { target: target.into_os_string(), source: path.to_path_buf(), mtime }))
     }
 
     fn directory(&self, path: &Path, meta: &Metadata, target: &str, cx: &Context) -> Result<Directory, TreeError> {
@@ -119,7 +122,12 @@ impl<'a> Walker<'a> {
                 self.child(child, &child_target, name, cx)
             })
             .collect();
-        let mut dir = Directory { mode: mode_of(meta), entries: Default::default(), source: Some(path.to_path_buf()) };
+        let mut dir = Directory {
+            mode: mode_of(meta),
+            entries: Default::default(),
+            source: Some(path.to_path_buf()),
+            mtime: Some(meta.mtime()),
+        };
         for ((name, _), node) in children.into_iter().zip(nodes) {
             if let Some(node) = node? {
                 dir.entries.insert(name, node);
@@ -221,6 +229,7 @@ fn merge(existing: &mut Directory, new: Directory, target: &str, source: &Path) 
     if existing.source.is_none() && new.source.is_some() {
         existing.mode = new.mode;
         existing.source = new.source;
+        existing.mtime = new.mtime;
     }
     for (name, node) in new.entries {
         let child_target = crate::join_target(target, &name.to_string_lossy());
