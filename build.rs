@@ -19,6 +19,9 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("erofs-utils", &["mkfs.erofs", "fsck.erofs"]),
     ("swap-tools", &["mkswap", "blkid"]),
     ("systemd-repart", &["systemd-repart"]),
+    // systemd-repart 257 and trixie's mkfs tools, fetched by
+    // tests/reference/fetch.sh (.ci/run does it).
+    ("repart-257", &["/var/cache/nix-repart-reference/trixie/bin/systemd-repart"]),
     ("compressors", &["zstd", "xz"]),
     ("nix", &["nix-instantiate", "nix-build", "nix-store"]),
     // Everything the boot tests use: UEFI firmware, QEMU, an initrd's parts,

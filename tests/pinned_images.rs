@@ -104,7 +104,7 @@ fn squashfs_gzip() {
         "squashfs",
         serde_json::json!({}),
         &[
-            ("repart-output.json", "2ae7be05385a62f6b1edf8c004149099e7ec02bcb7deb2622e23ad48ab1c8053"),
+            ("repart-output.json", "a45cf38c68a87a88162dec585df508feead3b490cec2b685a351a660f33cdf37"),
             ("sq-gzip.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
             ("sq-gzip.linux-generic.raw", "f3a1b56ac0f7ddf28f9fb5cf6bcd569eb77edf038eda101935cc4dd1fc47f396"),
             ("sq-gzip.raw", "04ac02fa0d328b5da73c7ccd42e11a6975a356c0a3ccb59e0d439fe8d210ebe9"),
@@ -119,7 +119,7 @@ fn squashfs_zstd() {
         "squashfs",
         serde_json::json!({ "Compression": "zstd", "CompressionLevel": 9 }),
         &[
-            ("repart-output.json", "620276615a93fd9f021852956804310405b5550da8db326d2e674714c2858d32"),
+            ("repart-output.json", "2ed5994cd7945499bde7e6858511b5ffda977f6c673d57168818f4f0d99dcfaa"),
             ("sq-zstd.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
             ("sq-zstd.linux-generic.raw", "cb3f8c0d3046f6b7d74138c72e5ad98c377efd6435a63cfb1f28f90e2e7cbc4a"),
             ("sq-zstd.raw", "841202ff153b87b0aa5a4fadf69805fb1aed804b34de2ed2a074b228ca37f7c7"),
@@ -134,7 +134,7 @@ fn squashfs_xz_lz4() {
         "squashfs",
         serde_json::json!({ "Compression": "xz" }),
         &[
-            ("repart-output.json", "56e8d226a84d4afa9258b33f6c959e37e213c3afb2d9e98e4ce830d62965c16a"),
+            ("repart-output.json", "6f062629d49e2e063684fc3ec4f02e760dcdd18aacb6a560c51e5ba8d10b6ed9"),
             ("sq-xz.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
             ("sq-xz.linux-generic.raw", "a46621d0ebfeebfd0e2101ff6436d6b11197ada762b7f1cd6d104bc04cc8ae94"),
             ("sq-xz.raw", "b9db204bb5707cb412a11a4a4e3e9d458670f5d4f9244062a122f159e2702f63"),
@@ -145,7 +145,7 @@ fn squashfs_xz_lz4() {
         "squashfs",
         serde_json::json!({ "Compression": "lz4" }),
         &[
-            ("repart-output.json", "451654db68f5f67d37ee5078863bbdd0751c145f6019850662c97d0f74440f20"),
+            ("repart-output.json", "deb57d60c9dcbbd4703c16aaee8b2be987509570df0a3f9b45591eed0ea452c7"),
             ("sq-lz4.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
             ("sq-lz4.linux-generic.raw", "4c0a8c7a0400f2f1cba87b7980cf1cc962f3e6dbf8c80f583bf5b2673ca85b09"),
             ("sq-lz4.raw", "149ad9151a0f9a88b365dddeb3b1aa41f2894a6559b7636edc033a6a12fc3842"),
@@ -160,7 +160,7 @@ fn swap_without_minimize() {
         "swap",
         serde_json::json!({ "Minimize": "off", "SizeMinBytes": "64M" }),
         &[
-            ("repart-output.json", "13f600a7034d636fe30218da73939fb5a2e045f0a676756e217376a7800b8c15"),
+            ("repart-output.json", "d2ca39f129642bf45bf3926a892683dcb65c65c51d4bc0e161e8de13f35a9b8d"),
             ("swap.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
             ("swap.linux-generic.raw", "86caabd551a10c3306169201e2330e5e04f223a07a57ce85a0e40ec7c854bb1f"),
             ("swap.raw", "e9e4067a5db4b445ba2c93e909392b6430a3da8eedf50be3b1283b48da041153"),
@@ -178,9 +178,9 @@ fn ext4() {
         serde_json::json!({}),
         &[
             ("ext4.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
-            ("ext4.linux-generic.raw", "04bd2e9094e929f494379ba550e9245978a79fab6e8caeb4ca6e188a887e764e"),
-            ("ext4.raw", "5101dcc9a37b3e82f70a4316e7a3719104c1bedf38db0517cc0225299b5fd271"),
-            ("repart-output.json", "4154c2bc1d824afc055c4afef4e5fe9c0a763514719bdeedf544c32c7a150eb5"),
+            ("ext4.linux-generic.raw", "dc4f542c94a050b1fdbadf4c3166611dccad9342f58cf00d7c8b5ffdeabd94b1"),
+            ("ext4.raw", "06737ebcc161fe391cb8c9b1329ffc7dd29bab7886e9eed213044b3300d05274"),
+            ("repart-output.json", "3eb175e1398d98f0a0a669541baaebb7877347977cca6778a919464f8e218ed0"),
         ],
     );
 }
@@ -197,7 +197,7 @@ fn erofs() {
             ("erofs.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
             ("erofs.linux-generic.raw", "ed3475074242372154a727f8f7771661187598e5607bb008d23c3d7c1e52b911"),
             ("erofs.raw", "638d1ab2c3747deefeb16fd46b5fed5b57f0f631d4fd991bfdff0c02fab7976f"),
-            ("repart-output.json", "986abec7f68f8adaab4ebaa5cd78bad37c1855999853b80e628c4b60fdeab07a"),
+            ("repart-output.json", "f065a1c38e67d8defccbd4a334d06097e4cd7b91534fa3bd0d4f631cdb307529"),
         ],
     );
 }

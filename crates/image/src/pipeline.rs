@@ -91,7 +91,7 @@ pub fn build(
     }
     // 8. commit
     let report_path = out_dir.join(REPORT_FILE);
-    let report = write_report(&work, &plan, &report_path)?;
+    let report = write_report(&work, &plan, spec.split, &report_path)?;
     let split_files = splits.iter().map(|f| f.target().to_path_buf()).collect();
     let image_path = image.target().to_path_buf();
     for pending in [image, report].into_iter().chain(splits) {
@@ -147,21 +147,20 @@ fn measure_all(b: &Build, image: ImageFile) -> Result<Vec<Measured>, ImageError>
 }
 
 /// Stage 4, first part: streamed filesystems written where the plan does
-/// not put them (past the end of a fixed-size image) are moved there.
+/// not put them (past the end of a fixed-size image, or 1 MiB in on a
+/// disk of at most 4 MiB, whose first usable LBA is 34) are moved there.
 fn move_streamed(measured: &[Measured], plan: &Plan, image: ImageFile) -> std::io::Result<()> {
     for (m, planned) in measured.iter().zip(&plan.partitions) {
         if let (Content::Streamed { at }, Some(size)) = (&m.content, m.size) {
-            if *at != planned.offset.0 {
-                blocks::copy_range(image.file, *at, size.0, image.file, planned.offset.0)?;
-            }
+            blocks::move_range(image.file, *at, size.0, planned.offset.0, plan.image.size.0)?;
         }
     }
     Ok(())
 }
 
-fn write_report(work: &WorkDir, plan: &Plan, path: &Path) -> Result<PendingFile, ImageError> {
+fn write_report(work: &WorkDir, plan: &Plan, split: bool, path: &Path) -> Result<PendingFile, ImageError> {
     let mut report = PendingFile::create(work, path)?;
-    let text = output::report::render(plan).map_err(ImageError::Report)?;
+    let text = output::report::render(plan, split).map_err(ImageError::Report)?;
     std::io::Write::write_all(report.file(), text.as_bytes())
         .map_err(|source| ImageError::Write { path: path.to_path_buf(), source })?;
     Ok(report)

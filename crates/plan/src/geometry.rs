@@ -1,8 +1,11 @@
 //! Where partitions may go on a GPT disk of a given size, the way
 //! systemd-repart sees a disk that libfdisk has just labelled: the first
-//! usable LBA is 1 MiB in, the partition entry array holds 128 entries of
-//! 128 bytes, the backup header is the last LBA, and the usable area is
-//! rounded inwards to the grain.
+//! usable LBA is 1 MiB in, or right after the entry array (LBA 34 with
+//! 512-byte sectors, 6 with 4096) on a disk of at most 4 MiB, where
+//! libfdisk drops its 1 MiB alignment (seen with systemd-repart 257 here:
+//! 4 MiB gives first-lba 34, 4 MiB + 4 KiB gives 2048); the partition
+//! entry array holds 128 entries of 128 bytes, the backup header is the
+//! last LBA, and the usable area is rounded inwards to the grain.
 
 use nix_repart_spec::{Bytes, SectorSize};
 use serde::Serialize;
@@ -20,6 +23,8 @@ pub const PARTITION_ENTRY_SIZE: u64 = 128;
 pub const ENTRY_ARRAY_BYTES: u64 = PARTITION_ENTRIES * PARTITION_ENTRY_SIZE;
 /// Where libfdisk puts the first usable byte: 1 MiB (LBA 2048 at 512 bytes).
 pub const FIRST_USABLE_BYTE: u64 = 1 << 20;
+/// The largest disk libfdisk aligns to the entry array instead.
+pub const SMALL_DISK: u64 = 4 << 20;
 /// systemd-repart's `GPT_METADATA_SIZE`: 1 MiB in front, 20 KiB at the end
 /// (backup entry array and header), the overhead of an auto-sized image.
 pub const GPT_METADATA_SIZE: Bytes = Bytes(1044 * 1024);
@@ -45,7 +50,8 @@ impl Geometry {
         let (sector_size, grain) = (sector.bytes(), sector.grain());
         let sectors = total.0 / sector_size.0;
         let array_sectors = ENTRY_ARRAY_BYTES.div_ceil(sector_size.0);
-        let first_usable = Lba(FIRST_USABLE_BYTE / sector_size.0);
+        let first_usable =
+            if total.0 <= SMALL_DISK { Lba(2 + array_sectors) } else { Lba(FIRST_USABLE_BYTE / sector_size.0) };
         let last_usable = Lba(sectors.checked_sub(2 + array_sectors)?);
         if last_usable < first_usable {
             return None;
@@ -74,6 +80,13 @@ mod tests {
         // 100 MiB on a 4096-byte-sector loop device: first-lba 256, last-lba 25594.
         let g = Geometry::new(Bytes(100 << 20), SectorSize(4096)).expect("fits");
         assert_eq!((g.first_usable, g.last_usable), (Lba(256), Lba(25594)));
-        assert!(Geometry::new(Bytes(1 << 20), SectorSize(512)).is_none());
+        // Disks of at most 4 MiB, from systemd-repart 257's sfdisk -d.
+        let g = Geometry::new(Bytes(4 << 20), SectorSize(512)).expect("fits");
+        assert_eq!((g.first_usable, g.last_usable, g.start), (Lba(34), Lba(8158), Bytes(20480)));
+        let g = Geometry::new(Bytes((4 << 20) + 4096), SectorSize(512)).expect("fits");
+        assert_eq!(g.first_usable, Lba(2048));
+        let g = Geometry::new(Bytes(4 << 20), SectorSize(4096)).expect("fits");
+        assert_eq!((g.first_usable, g.start), (Lba(6), Bytes(24576)));
+        assert!(Geometry::new(Bytes(16 << 10), SectorSize(512)).is_none());
     }
 }

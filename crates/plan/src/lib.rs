@@ -15,7 +15,7 @@ mod labels;
 mod split;
 pub mod uuids;
 
-use nix_repart_spec::{Bytes, Format, ImageSize, Minimize, Partition, Spec};
+use nix_repart_spec::{Bytes, ExtKind, Format, ImageSize, Partition, Spec};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -186,10 +186,10 @@ pub fn streaming_offset(spec: &Spec, earlier: &[Option<Bytes>]) -> Result<Option
     Ok(Some(offset))
 }
 
-/// The size of a partition with `Minimize=` whose content needs
-/// `content` bytes: its minimum, which is also its maximum. Writers that
-/// make such a partition's filesystem before the plan (mke2fs) make it
-/// this large.
+/// The size of the filesystem of a partition with `Minimize=` whose
+/// content needs `content` bytes: the partition's minimum (in an
+/// auto-sized image also its size). Writers that make such a filesystem
+/// before the plan (mke2fs) make it this large.
 pub fn minimized_size(spec: &Spec, p: &Partition, content: Bytes) -> Result<Bytes, PlanError> {
     Ok(demand(p, Some(content), spec.sector_size.grain())?.min)
 }
@@ -212,29 +212,36 @@ fn boot_warnings(image: &ImagePlan, partitions: &[PartitionPlan]) -> Vec<String>
         .collect()
 }
 
+/// systemd's `EXT4_MINIMAL_SIZE`: systemd-repart (257) never makes an
+/// ext4 smaller (ext2 and ext3 have no such floor).
+pub const EXT4_MINIMAL_SIZE: Bytes = Bytes(32 << 20);
+
 /// systemd-repart's `partition_min_size()` and `partition_max_size()` for a
-/// partition that does not exist yet. `content` is what the partition must
-/// hold at least (a `CopyBlocks=` source, or the smallest filesystem that
-/// holds its files). With `Minimize=`, the 10 MiB default minimum does not
-/// apply and the partition is exactly as large as its content (or
-/// `SizeMinBytes=`), as systemd-repart sizes minimized partitions.
+/// partition that does not exist yet (257). `content` is what the
+/// partition must hold at least (a `CopyBlocks=` source, or the smallest
+/// filesystem that holds its files); an ext4 is at least
+/// [`EXT4_MINIMAL_SIZE`]. The 10 MiB default minimum does not apply to the
+/// read-only formats (squashfs, erofs). `Minimize=` only decides how large
+/// the filesystem is made: like any other, the partition may grow up to
+/// `SizeMaxBytes=` when the disk has room (a fixed-size image), and the
+/// filesystem then stays at its own size.
 fn demand(p: &Partition, content: Option<Bytes>, grain: Bytes) -> Result<Demand, PlanError> {
-    let needed = match (content, &p.format) {
-        (Some(bytes), _) => bytes.round_up(grain),
+    let fs_min = match p.format {
+        Some(Format::Ext(ExtKind::Ext4)) => EXT4_MINIMAL_SIZE,
         // A filesystem to be made: at least one grain until it is measured.
-        (None, Some(_)) => grain,
-        (None, None) => Bytes(0),
+        Some(_) => grain,
+        None => Bytes(0),
     };
+    let needed = content.unwrap_or_default().max(fs_min).round_up(grain);
     let hard = HARD_MIN_SIZE.max(needed);
-    let minimized = p.minimize != Minimize::Off;
-    let default_min = if minimized { Bytes(0) } else { DEFAULT_MIN_SIZE };
+    let default_min = if p.format.is_some_and(Format::is_read_only) { Bytes(0) } else { DEFAULT_MIN_SIZE };
     let min = p.size_min.unwrap_or(default_min).round_up(grain).max(hard);
     if let (Some(content), Some(max)) = (content, p.size_max) {
         if content > max {
             return Err(PlanError::ContentExceedsMax { partition: p.id.clone(), content, max });
         }
     }
-    let max = if minimized { Some(min) } else { p.size_max.map(|m| m.round_down(grain).max(min)) };
+    let max = p.size_max.map(|m| m.round_down(grain).max(min));
     Ok(Demand {
         min,
         max,

@@ -47,6 +47,49 @@ pub fn copy_range(from: &File, from_offset: u64, len: u64, to: &File, to_offset:
     Ok(())
 }
 
+/// Moves `len` bytes at `from` of `file` to `to`. Where the two regions
+/// overlap every chunk is written (a zero chunk cannot be left out there),
+/// in the order that reads each byte before it is overwritten; the part of
+/// the old region the new one does not cover, below `limit`, is zeroed,
+/// so the image does not depend on where a filesystem was first written.
+pub fn move_range(file: &File, from: u64, len: u64, to: u64, limit: u64) -> std::io::Result<()> {
+    if from == to || len == 0 {
+        return Ok(());
+    }
+    let overlap = from < to + len && to < from + len;
+    if !overlap {
+        copy_range(file, from, len, file, to)?;
+    } else {
+        let mut buffer = vec![0u8; CHUNK];
+        let chunks = len.div_ceil(CHUNK as u64);
+        for k in 0..chunks {
+            // Forward when moving down, backward when moving up.
+            let k = if to < from { k } else { chunks - 1 - k };
+            let at = k * CHUNK as u64;
+            let n = (len - at).min(CHUNK as u64) as usize;
+            file.read_exact_at(&mut buffer[..n], from + at)?;
+            file.write_all_at(&buffer[..n], to + at)?;
+        }
+    }
+    let (old_start, old_end) = (from, (from + len).min(limit));
+    let zeros = vec![0u8; CHUNK];
+    let mut at = old_start;
+    while at < old_end {
+        let n = (old_end - at).min(CHUNK as u64);
+        let inside_new = at >= to && at + n <= to + len;
+        if !inside_new {
+            // Only the bytes outside [to, to + len).
+            for (start, end) in [(at, (at + n).min(to)), (at.max(to + len), at + n)] {
+                if start < end {
+                    file.write_all_at(&zeros[..(end - start) as usize], start)?;
+                }
+            }
+        }
+        at += n;
+    }
+    Ok(())
+}
+
 /// Writes `chunk` at `at` unless it is all zeros.
 fn write_unless_zero(file: &File, chunk: &[u8], at: u64) -> std::io::Result<()> {
     if chunk.iter().any(|b| *b != 0) {

@@ -1,7 +1,9 @@
 //! `repart-output.json`: one object per partition with the fields and
-//! value spellings of `systemd-repart --json=pretty` (252): type, label,
-//! uuid, file, node, offset, old_size, raw_size, old_padding, raw_padding,
-//! activity. nixpkgs' module keeps this file beside the image.
+//! value spellings of `systemd-repart --json=pretty` (257): type, label,
+//! uuid, partno (from 0; 252 has no such field), file, node, offset,
+//! old_size, raw_size, old_padding, raw_padding, activity, and with split
+//! output split_path (the split file's name, `-` for none; 257 too).
+//! nixpkgs' module keeps this file beside the image.
 
 use nix_repart_plan::Plan;
 use serde::Serialize;
@@ -16,6 +18,8 @@ pub struct RepartEntry {
     pub type_name: String,
     pub label: String,
     pub uuid: Uuid,
+    /// The partition's index in the table, from 0.
+    pub partno: u32,
     /// The definition file systemd-repart would have read: `<id>.conf`.
     pub file: String,
     /// The image file name followed by the partition number, as
@@ -27,10 +31,12 @@ pub struct RepartEntry {
     pub old_padding: u64,
     pub raw_padding: u64,
     pub activity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub split_path: Option<String>,
 }
 
-/// The entries for a freshly created image.
-pub fn entries(plan: &Plan) -> Vec<RepartEntry> {
+/// The entries for a freshly created image; `split` as the spec asks.
+pub fn entries(plan: &Plan, split: bool) -> Vec<RepartEntry> {
     plan.partitions
         .iter()
         .map(|p| RepartEntry {
@@ -39,6 +45,7 @@ pub fn entries(plan: &Plan) -> Vec<RepartEntry> {
             // JSON output is made from that table (seen with repart 252).
             label: if p.label.is_empty() { "-".to_string() } else { p.label.clone() },
             uuid: p.uuid,
+            partno: p.number - 1,
             file: format!("{}.conf", p.id),
             node: format!("{}{}", plan.image.file_name, p.number),
             offset: p.offset.0,
@@ -47,13 +54,14 @@ pub fn entries(plan: &Plan) -> Vec<RepartEntry> {
             old_padding: 0,
             raw_padding: p.padding.0,
             activity: "create",
+            split_path: split.then(|| p.split_file.clone().unwrap_or_else(|| "-".to_string())),
         })
         .collect()
 }
 
 /// The document, pretty-printed, with a final newline.
-pub fn render(plan: &Plan) -> serde_json::Result<String> {
-    let mut text = serde_json::to_string_pretty(&entries(plan))?;
+pub fn render(plan: &Plan, split: bool) -> serde_json::Result<String> {
+    let mut text = serde_json::to_string_pretty(&entries(plan, split))?;
     text.push('\n');
     Ok(text)
 }
