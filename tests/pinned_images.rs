@@ -104,10 +104,10 @@ fn squashfs_gzip() {
         "squashfs",
         serde_json::json!({}),
         &[
-            ("repart-output.json", "a45cf38c68a87a88162dec585df508feead3b490cec2b685a351a660f33cdf37"),
-            ("sq-gzip.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("repart-output.json", "01e9ddcace890838b2bb15f5aa115db96f8d9b2c0400f8a24fb2a4371c20eead"),
+            ("sq-gzip.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-gzip.linux-generic.raw", "f3a1b56ac0f7ddf28f9fb5cf6bcd569eb77edf038eda101935cc4dd1fc47f396"),
-            ("sq-gzip.raw", "04ac02fa0d328b5da73c7ccd42e11a6975a356c0a3ccb59e0d439fe8d210ebe9"),
+            ("sq-gzip.raw", "2d90f3cac862408a32f397f4338a4d36d87376c8d2c6f1498b4f748508bf54c3"),
         ],
     );
 }
@@ -119,10 +119,10 @@ fn squashfs_zstd() {
         "squashfs",
         serde_json::json!({ "Compression": "zstd", "CompressionLevel": 9 }),
         &[
-            ("repart-output.json", "2ed5994cd7945499bde7e6858511b5ffda977f6c673d57168818f4f0d99dcfaa"),
-            ("sq-zstd.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("repart-output.json", "3ddd7079221f8604cef14cd64fb797c2451895acb2a6382d29e830fd19d62fde"),
+            ("sq-zstd.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-zstd.linux-generic.raw", "cb3f8c0d3046f6b7d74138c72e5ad98c377efd6435a63cfb1f28f90e2e7cbc4a"),
-            ("sq-zstd.raw", "841202ff153b87b0aa5a4fadf69805fb1aed804b34de2ed2a074b228ca37f7c7"),
+            ("sq-zstd.raw", "39d61578aa3178bb1ee53909068cb5f45007356169df4813637a992d86d46aa6"),
         ],
     );
 }
@@ -134,10 +134,10 @@ fn squashfs_xz_lz4() {
         "squashfs",
         serde_json::json!({ "Compression": "xz" }),
         &[
-            ("repart-output.json", "6f062629d49e2e063684fc3ec4f02e760dcdd18aacb6a560c51e5ba8d10b6ed9"),
-            ("sq-xz.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("repart-output.json", "452ddda67d3e52caf3375868a4e084396ee0102bb62c8132ddae6523b293790f"),
+            ("sq-xz.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-xz.linux-generic.raw", "a46621d0ebfeebfd0e2101ff6436d6b11197ada762b7f1cd6d104bc04cc8ae94"),
-            ("sq-xz.raw", "b9db204bb5707cb412a11a4a4e3e9d458670f5d4f9244062a122f159e2702f63"),
+            ("sq-xz.raw", "8f9486b4c76a60d5c4bc7f4dfb0c55d5c979162c939987979da35e65cd873c48"),
         ],
     );
     check(
@@ -145,10 +145,10 @@ fn squashfs_xz_lz4() {
         "squashfs",
         serde_json::json!({ "Compression": "lz4" }),
         &[
-            ("repart-output.json", "deb57d60c9dcbbd4703c16aaee8b2be987509570df0a3f9b45591eed0ea452c7"),
-            ("sq-lz4.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("repart-output.json", "f9e07b24a13e5ca579b08f5a18bb1cfea618c927794675c3aa37b7cbdee4fd5b"),
+            ("sq-lz4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-lz4.linux-generic.raw", "4c0a8c7a0400f2f1cba87b7980cf1cc962f3e6dbf8c80f583bf5b2673ca85b09"),
-            ("sq-lz4.raw", "149ad9151a0f9a88b365dddeb3b1aa41f2894a6559b7636edc033a6a12fc3842"),
+            ("sq-lz4.raw", "b74f49562ed7e8bdca6a9523795acb9ededd24cb98a6416dd62d2a7532369652"),
         ],
     );
 }
@@ -160,10 +160,10 @@ fn swap_without_minimize() {
         "swap",
         serde_json::json!({ "Minimize": "off", "SizeMinBytes": "64M" }),
         &[
-            ("repart-output.json", "d2ca39f129642bf45bf3926a892683dcb65c65c51d4bc0e161e8de13f35a9b8d"),
-            ("swap.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("repart-output.json", "8820ec2a029b1a359956566ccbdd45891e557ad0a6673b2cb60e42d68954c126"),
+            ("swap.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("swap.linux-generic.raw", "86caabd551a10c3306169201e2330e5e04f223a07a57ce85a0e40ec7c854bb1f"),
-            ("swap.raw", "e9e4067a5db4b445ba2c93e909392b6430a3da8eedf50be3b1283b48da041153"),
+            ("swap.raw", "ab6d2ec3c8588954f40d72061000c01dfcca8abd9ced3549325a503284854fd1"),
         ],
     );
 }
@@ -177,10 +177,10 @@ fn ext4() {
         "ext4",
         serde_json::json!({}),
         &[
-            ("ext4.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("ext4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("ext4.linux-generic.raw", "dc4f542c94a050b1fdbadf4c3166611dccad9342f58cf00d7c8b5ffdeabd94b1"),
-            ("ext4.raw", "06737ebcc161fe391cb8c9b1329ffc7dd29bab7886e9eed213044b3300d05274"),
-            ("repart-output.json", "3eb175e1398d98f0a0a669541baaebb7877347977cca6778a919464f8e218ed0"),
+            ("ext4.raw", "66cc6d71adfcca22078be1c2eaa842dfc7191a54938473ac4c76f39eba2a0cf2"),
+            ("repart-output.json", "887a5aa3c445959c078ea13439ca9bba63c7edfa27188cf3b0ce1ce7ea153a86"),
         ],
     );
 }
@@ -194,10 +194,10 @@ fn erofs() {
         "erofs",
         serde_json::json!({}),
         &[
-            ("erofs.esp.raw", "00e49a9f67db34673ac1b7348f71ca1c143583518443dfdc54f2d7e2d084d881"),
+            ("erofs.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("erofs.linux-generic.raw", "ed3475074242372154a727f8f7771661187598e5607bb008d23c3d7c1e52b911"),
-            ("erofs.raw", "638d1ab2c3747deefeb16fd46b5fed5b57f0f631d4fd991bfdff0c02fab7976f"),
-            ("repart-output.json", "f065a1c38e67d8defccbd4a334d06097e4cd7b91534fa3bd0d4f631cdb307529"),
+            ("erofs.raw", "ebab615c731a3628c74675836b28af83733eea41050a071b44c3e54365526f0c"),
+            ("repart-output.json", "f8bff02c9178caadcc7c8174461802b997a670305d0b347d034bd1c1f9b41bcd"),
         ],
     );
 }

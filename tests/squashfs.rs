@@ -249,7 +249,7 @@ fn fixed_image_size_moves_the_filesystem_into_place() {
     let out = dir.path().join("out");
     let text = format!(
         r#"{{"version": 1, "name": "store", "imageSize": "64M", "partitions": [
-            {{"id": "05-esp", "repartConfig": {{"Type": "esp", "Format": "vfat", "SizeMinBytes": "20M"}}}},
+            {{"id": "05-boot", "repartConfig": {{"Type": "linux-generic", "Format": "vfat", "SizeMinBytes": "20M"}}}},
             {{"id": "10-store", "repartConfig": {{"Type": "linux-generic", "Format": "squashfs"}}, "storePaths": ["{}"]}}]}}"#,
         paths[0].display()
     );

@@ -70,11 +70,13 @@ fn make_tree(root: &Path, seed: u64, big_dir: usize) {
     }
 }
 
+/// A vfat partition of type linux-generic: FAT12/16/32 as mkfs.fat picks
+/// them (an ESP is always FAT32, see `esps_are_fat32_and_large_enough`).
 fn spec(dir: &Path, source: &Path, sector_size: u32, config: &str) -> PathBuf {
     let spec = dir.join("spec.json");
     let text = format!(
         r#"{{"version": 1, "name": "fat", "sectorSize": {sector_size}, "partitions": [
-            {{"id": "10-esp", "repartConfig": {{"Type": "esp", "Format": "vfat", "Label": "Boot Files" {config}}},
+            {{"id": "10-esp", "repartConfig": {{"Type": "linux-generic", "Format": "vfat", "Label": "Boot Files" {config}}},
               "contents": {{"/": {{"source": "{}"}}}}}}]}}"#,
         source.display()
     );
@@ -266,4 +268,40 @@ fn content_larger_than_size_max_says_what_is_needed() {
             && stderr.contains("but SizeMaxBytes= allows 2097152 bytes (2.0M)"),
         "{stderr}"
     );
+}
+
+/// ESPs and XBOOTLDRs are FAT32 at the image's sector size and at least
+/// 100 MiB (260 MiB on 4096-byte sectors), as systemd-repart 258 and
+/// newer make them; fsck.vfat reads them back whole.
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
+#[test]
+fn esps_are_fat32_and_large_enough() {
+    require_tools(&["fsck.vfat", "mcopy"]);
+    for (sector_size, minimum) in [(512u32, 100u64 << 20), (4096, 260 << 20)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let source = dir.path().join("src");
+        make_tree(&source, 3, 10);
+        let spec = dir.path().join("spec.json");
+        let text = format!(
+            r#"{{"version": 1, "name": "fat", "sectorSize": {sector_size}, "partitions": [
+                {{"id": "10-esp", "repartConfig": {{"Type": "esp", "Format": "vfat", "Minimize": "guess"}},
+                  "contents": {{"/": {{"source": "{}"}}}}}},
+                {{"id": "20-xbootldr", "repartConfig": {{"Type": "xbootldr", "Format": "vfat"}}}}]}}"#,
+            source.display()
+        );
+        fs::write(&spec, text).expect("write spec");
+        let out = dir.path().join("out");
+        build_at(&spec, &out, EPOCH, &[]);
+        for (i, (offset, size)) in partitions(&out).into_iter().enumerate() {
+            assert_eq!(size, minimum, "partition {i} on {sector_size}-byte sectors");
+            let part = dir.path().join(format!("p{i}"));
+            extract(&out.join("fat.raw"), offset, size, &part);
+            assert_eq!(fat_type_of(&part), "Fat32", "partition {i} on {sector_size}-byte sectors");
+            let boot = read_region(&part, 0, 512);
+            assert_eq!(u16::from_le_bytes([boot[11], boot[12]]), sector_size as u16, "FAT sector size");
+            run_ok(Command::new("fsck.vfat").arg("-n").arg(&part));
+        }
+        let part = dir.path().join("p0");
+        assert_eq!(read_with_mtools(&part, dir.path()), list_dir(&source), "mcopy -s reads back the source tree");
+    }
 }

@@ -36,4 +36,157 @@ pub const LAYOUTS: &[Layout] = &[
             &[("Type", "usr"), ("Format", "erofs"), ("Minimize", "best"), ("CopyFiles", "@STORE@:/nix/store")],
         )],
     },
+    Layout {
+        name: "fixed-size-minimized-store",
+        image_size: "300M",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-store",
+                &[("Type", "usr"), ("Format", "squashfs"), ("Minimize", "best"), ("CopyFiles", "@STORE@:/nix/store")],
+            ),
+            ("20-root", &[("Type", "root"), ("Weight", "500")]),
+        ],
+    },
+    Layout {
+        name: "tiny-image",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[(
+            "10-etc",
+            &[("Type", "linux-generic"), ("Format", "squashfs"), ("Minimize", "best"), ("CopyFiles", "@ETC@:/etc")],
+        )],
+    },
+    Layout {
+        name: "sectors-4096-store-and-root",
+        image_size: "auto",
+        sector_size: 4096,
+        split: false,
+        table: Table::SmallerExt,
+        partitions: &[
+            (
+                "10-store",
+                &[("Type", "usr"), ("Format", "erofs"), ("Minimize", "best"), ("CopyFiles", "@STORE@:/nix/store")],
+            ),
+            ("20-root", &[("Type", "root"), ("Format", "ext4"), ("Minimize", "guess"), ("CopyFiles", "@ETC@:/etc")]),
+        ],
+    },
+    Layout {
+        name: "split-labels-and-names",
+        image_size: "auto",
+        sector_size: 512,
+        split: true,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-store",
+                &[
+                    ("Type", "usr"),
+                    ("Label", "store_1"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("SplitName", "store"),
+                    ("CopyFiles", "@STORE@:/nix/store"),
+                ],
+            ),
+            (
+                "20-etc",
+                &[
+                    ("Type", "linux-generic"),
+                    ("Label", "etc"),
+                    ("Format", "erofs"),
+                    ("Minimize", "best"),
+                    ("CopyFiles", "@ETC@:/"),
+                ],
+            ),
+            ("30-empty", &[("Type", "var"), ("SplitName", "-")]),
+        ],
+    },
+    Layout {
+        name: "excludes-and-directories",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[(
+            "10-data",
+            &[
+                ("Type", "linux-generic"),
+                ("Format", "squashfs"),
+                ("Minimize", "best"),
+                ("CopyFiles", "@TREE@:/data"),
+                ("ExcludeFiles", "@TREE@/d03"),
+                ("ExcludeFilesTarget", "/data/d01/sub1"),
+                ("MakeDirectories", "/var/lib/machines /srv"),
+            ],
+        )],
+    },
+    Layout {
+        name: "flags-and-attributes",
+        image_size: "200M",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-store",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "erofs"),
+                    ("Minimize", "best"),
+                    ("ReadOnly", "yes"),
+                    ("NoAuto", "yes"),
+                    ("CopyFiles", "@ETC@:/"),
+                ],
+            ),
+            ("20-swap", &[("Type", "swap"), ("Format", "swap"), ("SizeMinBytes", "16M"), ("SizeMaxBytes", "16M")]),
+            (
+                "30-root",
+                &[
+                    ("Type", "root"),
+                    ("Format", "ext4"),
+                    ("GrowFileSystem", "yes"),
+                    ("Flags", "0x1000000000000"),
+                    ("CopyFiles", "@ETC@:/etc"),
+                ],
+            ),
+        ],
+    },
+    Layout {
+        name: "compressed-stores",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-zstd",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("Compression", "zstd"),
+                    ("CompressionLevel", "9"),
+                    ("CopyFiles", "@TREE@:/"),
+                ],
+            ),
+            // The store: @TREE@ has a hard link, which systemd-repart keeps
+            // and nix-repart never depends on (docs/design.md), so the
+            // erofs images would differ in their inode count.
+            (
+                "20-lz4",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "erofs"),
+                    ("Minimize", "best"),
+                    ("Compression", "lz4"),
+                    ("CopyFiles", "@STORE@:/"),
+                ],
+            ),
+        ],
+    },
 ];

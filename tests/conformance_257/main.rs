@@ -228,7 +228,16 @@ fn check(name: &str) {
     common::require_tool(&reference().join("systemd-repart").to_string_lossy());
     common::require_tools(&["sfdisk", "sgdisk"]);
     let layout = LAYOUTS.iter().find(|l| l.name == name).unwrap_or_else(|| panic!("no layout {name}"));
-    let dir = tempfile::tempdir().expect("tempdir");
+    let temp = tempfile::tempdir().expect("tempdir");
+    // NIX_REPART_KEEP=1 keeps the directory for a look after the test.
+    let (root, _guard) = if std::env::var_os("NIX_REPART_KEEP").is_some() {
+        let path = temp.keep();
+        eprintln!("keeping {}", path.display());
+        (path, None)
+    } else {
+        (temp.path().to_path_buf(), Some(temp))
+    };
+    let dir = Dir(root);
     sources(dir.path());
     write_inputs(layout, dir.path());
     let theirs = run_reference(layout, dir.path());
@@ -264,6 +273,15 @@ fn check(name: &str) {
     }
 }
 
+/// The layout's directory (kept or removed by the caller).
+struct Dir(PathBuf);
+
+impl Dir {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
 /// One test per layout, so that one difference does not hide the others.
 macro_rules! layout_tests {
     ($($test:ident => $name:literal,)*) => {
@@ -293,4 +311,11 @@ layout_tests! {
     esp_and_ext4_root => "esp-and-ext4-root",
     squashfs_store => "squashfs-store",
     erofs_store => "erofs-store",
+    fixed_size_minimized_store => "fixed-size-minimized-store",
+    tiny_image => "tiny-image",
+    sectors_4096_store_and_root => "sectors-4096-store-and-root",
+    split_labels_and_names => "split-labels-and-names",
+    excludes_and_directories => "excludes-and-directories",
+    flags_and_attributes => "flags-and-attributes",
+    compressed_stores => "compressed-stores",
 }

@@ -125,9 +125,16 @@ impl Sizing {
 /// The geometry mkfs.fat would choose for a volume of `bytes`, or `None`
 /// when no FAT fits (too small, or too large for 128 sectors per cluster).
 pub fn choose(bytes: u64, sector_size: u32, root_entries: u32) -> Option<Geometry> {
+    choose_kind(bytes, sector_size, root_entries, false)
+}
+
+/// [`choose`], or with `force_fat32` the geometry of `mkfs.fat -F 32`:
+/// `None` where FAT32 would have fewer clusters than the FAT specification
+/// allows (mkfs.fat writes such a volume; firmware reads it as FAT16).
+pub fn choose_kind(bytes: u64, sector_size: u32, root_entries: u32, force_fat32: bool) -> Option<Geometry> {
     let total_sectors = u32::try_from(bytes / u64::from(sector_size)).unwrap_or(u32::MAX);
     let sizing = Sizing { sector_size, align: total_sectors > 8192 };
-    let fat32 = bytes >= FAT32_THRESHOLD_BYTES;
+    let fat32 = force_fat32 || bytes >= FAT32_THRESHOLD_BYTES;
     let mut cluster = if fat32 { fat32_cluster_sectors(bytes, sector_size) } else { 4 };
     let reserved = if fat32 { 32 } else { 1 };
     let root_entries = if fat32 { 0 } else { root_entries };

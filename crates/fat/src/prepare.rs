@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use nix_repart_tree::{Directory, Node};
 
-use crate::geometry::{choose, FatType, Geometry, DEFAULT_ROOT_ENTRIES};
+use crate::geometry::{choose_kind, FatType, Geometry, DEFAULT_ROOT_ENTRIES};
 use crate::names::{exact_short, lfn_entry_count, long_name, ShortNames};
 use crate::FatError;
 
@@ -51,13 +51,16 @@ pub struct Prepared {
     pub(crate) files: Vec<File>,
     pub(crate) label: Option<[u8; 11]>,
     sector_size: u32,
+    /// Always FAT32 (`mkfs.fat -F 32`), as an ESP is made.
+    fat32_only: bool,
     /// Clusters needed, by (sectors per cluster, FAT32).
     needs: HashMap<(u32, bool), u64>,
 }
 
 /// Checks names and sizes and lays out the directory entries.
 pub fn prepare(tree: &Directory, label: Option<[u8; 11]>, sector_size: u32) -> Result<Prepared, FatError> {
-    let mut p = Prepared { dirs: Vec::new(), files: Vec::new(), label, sector_size, needs: HashMap::new() };
+    let mut p =
+        Prepared { dirs: Vec::new(), files: Vec::new(), label, sector_size, fat32_only: false, needs: HashMap::new() };
     p.dirs.push(Dir { parent: 0, entries: Vec::new(), slots: 0 });
     p.visit(tree, 0, "")?;
     for shift in 0..8 {
@@ -152,9 +155,16 @@ impl Prepared {
         u32::try_from(needed).unwrap_or(u32::MAX).max(DEFAULT_ROOT_ENTRIES)
     }
 
+    /// Makes every volume FAT32, whatever its size: what firmware reads
+    /// most reliably from an ESP (systemd-repart 258 and newer do the same).
+    pub fn fat32_only(mut self) -> Prepared {
+        self.fat32_only = true;
+        self
+    }
+
     /// The geometry of a volume of `bytes`, if the content fits in it.
     pub fn geometry_for(&self, bytes: u64) -> Option<Geometry> {
-        let g = choose(bytes, self.sector_size, self.root_entries())?;
+        let g = choose_kind(bytes, self.sector_size, self.root_entries(), self.fat32_only)?;
         let root_fits = g.fat_type == FatType::Fat32 || self.dirs[0].slots <= u64::from(g.root_entries);
         // mkfs.fat refuses volumes with fewer than 32 KiB after the metadata.
         let data_start_bytes = u64::from(g.data_start()) * u64::from(self.sector_size);

@@ -15,7 +15,7 @@ mod labels;
 mod split;
 pub mod uuids;
 
-use nix_repart_spec::{Bytes, ExtKind, Format, ImageSize, Partition, Spec};
+use nix_repart_spec::{Bytes, Designator, ExtKind, Format, ImageSize, Partition, Spec};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -120,7 +120,7 @@ pub fn plan(spec: &Spec, identity: &Identity, content: &ContentSizes) -> Result<
         .partitions
         .iter()
         .enumerate()
-        .map(|(i, p)| demand(p, content.0.get(i).copied().flatten(), grain))
+        .map(|(i, p)| demand(spec, p, content.0.get(i).copied().flatten()))
         .collect::<Result<Vec<_>, _>>()?;
     let geometry = disk_geometry(spec, &demands, grain)?;
     let allocations = grow(&demands, geometry.end - geometry.start, grain);
@@ -181,7 +181,7 @@ pub fn streaming_offset(spec: &Spec, earlier: &[Option<Bytes>]) -> Result<Option
     let start = Bytes(geometry::FIRST_USABLE_BYTE).round_up(grain);
     let mut offset = start;
     for (p, content) in spec.partitions.iter().zip(earlier) {
-        offset = offset + min_with_padding(&demand(p, *content, grain)?, grain);
+        offset = offset + min_with_padding(&demand(spec, p, *content)?, grain);
     }
     Ok(Some(offset))
 }
@@ -191,7 +191,7 @@ pub fn streaming_offset(spec: &Spec, earlier: &[Option<Bytes>]) -> Result<Option
 /// auto-sized image also its size). Writers that make such a filesystem
 /// before the plan (mke2fs) make it this large.
 pub fn minimized_size(spec: &Spec, p: &Partition, content: Bytes) -> Result<Bytes, PlanError> {
-    Ok(demand(p, Some(content), spec.sector_size.grain())?.min)
+    Ok(demand(spec, p, Some(content))?.min)
 }
 
 /// OVMF (EDK II) refuses FAT ESPs on 4096-byte sectors smaller than
@@ -216,6 +216,20 @@ fn boot_warnings(image: &ImagePlan, partitions: &[PartitionPlan]) -> Vec<String>
 /// ext4 smaller (ext2 and ext3 have no such floor).
 pub const EXT4_MINIMAL_SIZE: Bytes = Bytes(32 << 20);
 
+/// The smallest ESP or XBOOTLDR with `Format=vfat`, by sector size: what
+/// systemd-repart 258 and newer require (`ESP_MIN_SIZE`, 100 MiB, and
+/// `ESP_MIN_SIZE_4K`, 260 MiB, after Microsoft's minimums), since small
+/// FAT12/16 ESPs fail to boot on some firmware. nix-repart makes them FAT32
+/// with the image's sector size (258 defaults to 4096-byte FAT sectors,
+/// which OVMF does not mount on a 512-byte disk).
+pub fn boot_fat_min_size(sector_size: nix_repart_spec::SectorSize) -> Bytes {
+    if sector_size.0 >= 4096 {
+        Bytes(260 << 20)
+    } else {
+        Bytes(100 << 20)
+    }
+}
+
 /// systemd-repart's `partition_min_size()` and `partition_max_size()` for a
 /// partition that does not exist yet (257). `content` is what the
 /// partition must hold at least (a `CopyBlocks=` source, or the smallest
@@ -225,9 +239,12 @@ pub const EXT4_MINIMAL_SIZE: Bytes = Bytes(32 << 20);
 /// the filesystem is made: like any other, the partition may grow up to
 /// `SizeMaxBytes=` when the disk has room (a fixed-size image), and the
 /// filesystem then stays at its own size.
-fn demand(p: &Partition, content: Option<Bytes>, grain: Bytes) -> Result<Demand, PlanError> {
+fn demand(spec: &Spec, p: &Partition, content: Option<Bytes>) -> Result<Demand, PlanError> {
+    let grain = spec.sector_size.grain();
+    let boot = matches!(p.partition_type.designator, Designator::Esp | Designator::Xbootldr);
     let fs_min = match p.format {
         Some(Format::Ext(ExtKind::Ext4)) => EXT4_MINIMAL_SIZE,
+        Some(Format::Vfat) if boot => boot_fat_min_size(spec.sector_size),
         // A filesystem to be made: at least one grain until it is measured.
         Some(_) => grain,
         None => Bytes(0),

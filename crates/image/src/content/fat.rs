@@ -5,7 +5,7 @@
 use nix_repart_fat::{label::fat_label, Prepared, WriteOptions};
 use nix_repart_plan::PartitionPlan;
 use nix_repart_progress::{units, Totals};
-use nix_repart_spec::Bytes;
+use nix_repart_spec::{Bytes, Designator};
 use nix_repart_tree::Symlinks;
 
 use super::measured::{Content, Facts, Measured};
@@ -22,7 +22,12 @@ pub fn measure(b: &Build, i: usize) -> Result<Measured, ImageError> {
     let tree = tree::read(b, p, Symlinks::Follow)?;
     let facts = Facts::of_tree(&tree);
     let label = fat_label(&b.identity.partitions[i].label);
-    let prepared = nix_repart_fat::prepare(&tree, label, b.spec.sector_size.0).map_err(fat_error(&p.id))?;
+    let mut prepared = nix_repart_fat::prepare(&tree, label, b.spec.sector_size.0).map_err(fat_error(&p.id))?;
+    // ESPs and XBOOTLDRs are FAT32 at the image's sector size (see
+    // nix_repart_plan::BOOT_FAT_MIN_SIZE for their minimum size).
+    if matches!(p.partition_type.designator, Designator::Esp | Designator::Xbootldr) {
+        prepared = prepared.fat32_only();
+    }
     let size = prepared.minimal_size(b.spec.sector_size.grain().0).map_err(fat_error(&p.id))?;
     Ok(Measured { content: Content::Fat(Box::new(prepared)), size: Some(Bytes(size)), facts })
 }
