@@ -242,6 +242,16 @@ fn silently_wrong_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["error: /partitions/0: partition 10-swap is Format=swap, which holds no files, but has contents, storePaths or closure"],
         ),
         (
+            "keys 257 builds offline, with values it refuses",
+            with_config(r#"{"Type": "usr", "Encrypt": "key-file", "Priority": "5000", "MountPoint": "usr", "MakeSymlinks": "/bin/sh"}"#),
+            vec![
+                "error: /partitions/0/repartConfig/Encrypt: Encrypt= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart",
+                r#"error: /partitions/0/repartConfig/MakeSymlinks: MakeSymlinks="/bin/sh" is not PATH:TARGET"#,
+                r#"error: /partitions/0/repartConfig/MountPoint: "usr" must be an absolute path"#,
+                r#"error: /partitions/0/repartConfig/Priority: "5000" is not a number in -1000…1000"#,
+            ],
+        ),
+        (
             "relative ExcludeFiles=",
             with_config(r#"{"Type": "esp", "Format": "vfat", "ExcludeFiles": "boot/secret"}"#),
             vec![r#"error: /partitions/0/repartConfig/ExcludeFiles: "boot/secret" must be an absolute path"#],

@@ -189,4 +189,39 @@ pub const LAYOUTS: &[Layout] = &[
             ),
         ],
     },
+    Layout {
+        name: "keys-257-builds-offline",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::SmallerExt,
+        partitions: &[
+            (
+                "10-usr",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("CopyFiles", "@ETC@:/etc"),
+                    ("MakeSymlinks", "/bin/sh:busybox /etc/alias:hostname"),
+                    ("MakeDirectories", "/bin"),
+                    ("Priority", "10"),
+                    ("FactoryReset", "yes"),
+                    ("MountPoint", "/usr:ro"),
+                    ("Encrypt", "off"),
+                ],
+            ),
+            (
+                "20-root",
+                &[
+                    ("Type", "root"),
+                    ("Format", "ext4"),
+                    ("Minimize", "guess"),
+                    ("CopyFiles", "@ETC@:/etc"),
+                    ("MakeSymlinks", "/etc/localtime:/etc/zoneinfo/UTC"),
+                    ("Priority", "-5"),
+                ],
+            ),
+        ],
+    },
 ];

@@ -318,4 +318,5 @@ layout_tests! {
     excludes_and_directories => "excludes-and-directories",
     flags_and_attributes => "flags-and-attributes",
     compressed_stores => "compressed-stores",
+    keys_257_builds_offline => "keys-257-builds-offline",
 }

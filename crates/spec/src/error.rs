@@ -109,6 +109,8 @@ pub enum ProblemKind {
     NotABool { value: String },
     #[error("{value:?} is not a UUID")]
     NotAUuid { value: String },
+    #[error("{value:?} is not a number in {min}…{max}")]
+    NotInRange { value: String, min: i64, max: i64 },
     #[error("{value:?} is not a number in 0…{max}")]
     NotANumber { value: String, max: u64 },
     #[error("{value:?} is not \"auto\" or a size")]
@@ -155,6 +157,8 @@ pub enum ProblemKind {
     CompressionLevelRange { level: u64, min: u32, max: u32 },
     #[error("{value:?} is not off, best, guess or a boolean")]
     NotAMinimize { value: String },
+    #[error("MakeSymlinks={value:?} is not PATH:TARGET")]
+    BadMakeSymlinks { value: String },
     #[error("CopyFiles={value:?} has more than one ':'; write SOURCE or SOURCE:TARGET")]
     BadCopyFiles { value: String },
     #[error("{key}= takes one value, not a list (partition {partition})")]

@@ -11,7 +11,7 @@ use crate::values::parse_bool;
 
 /// The keys that take several values.
 pub fn is_list_key(key: &str) -> bool {
-    matches!(key, "CopyFiles" | "ExcludeFiles" | "ExcludeFilesTarget" | "MakeDirectories")
+    matches!(key, "CopyFiles" | "ExcludeFiles" | "ExcludeFilesTarget" | "MakeDirectories" | "MakeSymlinks")
 }
 
 /// Applies one value of a list key.
@@ -30,6 +30,19 @@ pub fn apply_list_value(c: &mut Checker, pointer: &str, key: &str, value: &str, 
             c.problem(pointer, ProblemKind::NotAbsolute { path: value.to_string() });
         }
         "ExcludeFiles" => p.exclude_files.push(std::path::PathBuf::from(value)),
+        // repart.d(5): whitespace-separated PATH:TARGET pairs.
+        "MakeSymlinks" => {
+            for pair in value.split_whitespace() {
+                match pair.split_once(':') {
+                    Some((path, target)) if !target.is_empty() && !target.contains('\0') => {
+                        if let Some(path) = check_inner_path(c, pointer, path) {
+                            p.make_symlinks.push((path, target.to_string()));
+                        }
+                    }
+                    _ => c.problem(pointer, ProblemKind::BadMakeSymlinks { value: pair.to_string() }),
+                }
+            }
+        }
         "ExcludeFilesTarget" => p.exclude_files_target.extend(check_inner_path(c, pointer, value)),
         _ => {}
     }

@@ -148,6 +148,12 @@ pub struct Partition {
     pub minimize: Minimize,
     /// `MakeDirectories=`: absolute paths inside the filesystem.
     pub make_directories: Vec<String>,
+    /// `MakeSymlinks=`: `(path inside the filesystem, target)`, made after
+    /// the files and directories.
+    pub make_symlinks: Vec<(String, String)>,
+    /// `Priority=`, `FactoryReset=`, `MountPoint=`: read and checked;
+    /// they change nothing in a new image (see docs/spec.md).
+    pub priority: i32,
     /// `ExcludeFiles=`: source paths (and everything below them) not copied.
     pub exclude_files: Vec<PathBuf>,
     /// `ExcludeFilesTarget=`: paths inside the filesystem left out.

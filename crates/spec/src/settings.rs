@@ -17,18 +17,13 @@ use crate::values::{parse_bool, parse_size, Bytes};
 
 /// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
 const NOT_IMPLEMENTED: &[&str] = &[
-    "MakeSymlinks",
     "Subvolumes",
     "DefaultSubvolume",
     "Verity",
     "VerityMatchKey",
     "VerityDataBlockSizeBytes",
     "VerityHashBlockSizeBytes",
-    "Encrypt",
     "EncryptedVolume",
-    "FactoryReset",
-    "Priority",
-    "MountPoint",
     "FileSystemSectorSize",
     "SupplementFor",
     "Integrity",
@@ -127,6 +122,8 @@ fn empty_partition(id: &str) -> Partition {
         split_name: None,
         minimize: Minimize::Off,
         make_directories: Vec::new(),
+        make_symlinks: Vec::new(),
+        priority: 0,
         exclude_files: Vec::new(),
         exclude_files_target: Vec::new(),
         contents: Vec::new(),
@@ -183,6 +180,11 @@ fn is_known_key(key: &str) -> bool {
         "ExcludeFilesTarget",
         "Compression",
         "CompressionLevel",
+        "MakeSymlinks",
+        "Priority",
+        "FactoryReset",
+        "MountPoint",
+        "Encrypt",
     ];
     IMPLEMENTED.contains(&key) || NOT_IMPLEMENTED.contains(&key)
 }
@@ -210,6 +212,26 @@ fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition, compressi
         "PaddingMinBytes" => p.padding_min = check_size(c, here, value).map(|b| b.round_down(Bytes(4096))),
         "PaddingMaxBytes" => p.padding_max = check_size(c, here, value).map(|b| b.round_up(Bytes(4096))),
         "ReadOnly" => p.read_only = check_bool(c, here, value),
+        // Which partitions systemd-repart drops first when the disk is too
+        // small; nix-repart never drops one (it reports the size needed).
+        "Priority" => {
+            let parse = |v: &str| v.parse::<i32>().ok().filter(|n| (-1000..=1000).contains(n));
+            let value =
+                parse_or(c, here, value, parse, |v| ProblemKind::NotInRange { value: v, min: -1000, max: 1000 });
+            p.priority = value.unwrap_or(0);
+        }
+        // Only acted on by a factory reset of a running system.
+        "FactoryReset" => {
+            check_bool(c, here, value);
+        }
+        // Only written to an fstab with --generate-fstab=, which nix-repart
+        // does not produce: checked, then nothing.
+        "MountPoint" => check_mount_point(c, here, value),
+        "Encrypt" => match value {
+            "off" => {}
+            _ if parse_bool(value) == Some(false) => {}
+            _ => c.problem(&here.pointer, not_implemented(here)),
+        },
         "NoAuto" => p.no_auto = check_bool(c, here, value),
         "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
         "Flags" => {
@@ -325,6 +347,14 @@ fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String>
         return None;
     }
     Some(value.to_string())
+}
+
+/// `MountPoint=PATH[:OPTIONS]`: an absolute path.
+fn check_mount_point(c: &mut Checker, here: &Here, value: &str) {
+    let path = value.split_once(':').map_or(value, |(path, _)| path);
+    if !path.starts_with('/') {
+        c.problem(&here.pointer, ProblemKind::NotAbsolute { path: path.to_string() });
+    }
 }
 
 /// `Format=`, with every compression setting at its default until

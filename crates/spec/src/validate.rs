@@ -251,8 +251,10 @@ fn check_partition(
     partition.contents.extend(copy_files);
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
-    let has_content =
-        !partition.contents.is_empty() || !partition.store_paths.is_empty() || !partition.make_directories.is_empty();
+    let has_content = !partition.contents.is_empty()
+        || !partition.store_paths.is_empty()
+        || !partition.make_directories.is_empty()
+        || !partition.make_symlinks.is_empty();
     match partition.format {
         None if has_content => c.problem(pointer, ProblemKind::ContentWithoutFormat { partition: id }),
         // A swap area holds no files: they would be dropped without a word.

@@ -53,15 +53,15 @@ fn min_above_max_is_compared_after_repart_rounding() {
 fn settings_nix_repart_lacks_are_named() {
     // Keys are reported in byte order (the JSON object is read sorted).
     assert_eq!(
-        problems(&with_config(r#"{"Type": "esp", "Priority": 1, "Encrypt": "tpm2"}"#)),
+        problems(&with_config(r#"{"Type": "esp", "Verity": "data", "Encrypt": "tpm2"}"#)),
         vec![
             Problem {
                 pointer: "/partitions/0/repartConfig/Encrypt".into(),
                 kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Encrypt".into() },
             },
             Problem {
-                pointer: "/partitions/0/repartConfig/Priority".into(),
-                kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Priority".into() },
+                pointer: "/partitions/0/repartConfig/Verity".into(),
+                kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Verity".into() },
             },
         ]
     );

@@ -139,10 +139,47 @@ pub fn build(partition: &Partition, symlinks: Symlinks) -> Result<Directory, Tre
     }
     for dir in &partition.make_directories {
         if !walker.target_excluded(dir) {
+            let new = lookup(&root, dir).is_none();
             walk::insert(&mut root, dir, Some(Node::Directory(Directory::synthesized())), &PathBuf::from(dir))?;
+            if new {
+                touch_parent(&mut root, dir);
+            }
+        }
+    }
+    for (path, target) in &partition.make_symlinks {
+        if !walker.target_excluded(path) {
+            // Made by the build: its time is the build's (see image_mtime).
+            let link = Symlink { target: target.into(), source: PathBuf::from(path), mtime: i64::MAX };
+            walk::insert(&mut root, path, Some(Node::Symlink(link)), &PathBuf::from(path))?;
+            touch_parent(&mut root, path);
         }
     }
     Ok(root)
+}
+
+/// The node at `target` (absolute, normalised), if there is one.
+fn lookup<'t>(root: &'t Directory, target: &str) -> Option<&'t Node> {
+    let mut names = target.split('/').filter(|n| !n.is_empty());
+    let first = root.entries.get(std::ffi::OsStr::new(names.next()?))?;
+    names.try_fold(first, |node, name| match node {
+        Node::Directory(dir) => dir.entries.get(std::ffi::OsStr::new(name)),
+        _ => None,
+    })
+}
+
+/// A directory that gets an entry made by the build (`MakeDirectories=`,
+/// `MakeSymlinks=`) changes then, as it does when systemd-repart makes the
+/// entry: its mtime becomes the build's.
+fn touch_parent(root: &mut Directory, target: &str) {
+    let parent = target.rsplit_once('/').map_or("", |(parent, _)| parent);
+    let mut dir = root;
+    for name in parent.split('/').filter(|n| !n.is_empty()) {
+        match dir.entries.get_mut(std::ffi::OsStr::new(name)) {
+            Some(Node::Directory(sub)) => dir = sub,
+            _ => return,
+        }
+    }
+    dir.mtime = None;
 }
 
 /// Reads from a source until `buffer` is full or the source ends; the
