@@ -224,4 +224,20 @@ pub const LAYOUTS: &[Layout] = &[
             ),
         ],
     },
+    // A root whose /usr, /var, /home, /boot and /efi belong to other
+    // partitions: copied as empty directories, like /tmp, /run and /proc.
+    Layout {
+        name: "root-with-mount-points",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            ("00-esp", &[("Type", "esp"), ("Format", "vfat"), ("SizeMinBytes", "100M")]),
+            ("10-root", &[("Type", "root"), ("Format", "squashfs"), ("Minimize", "best"), ("CopyFiles", "@ROOTFS@:/")]),
+            ("20-usr", &[("Type", "usr"), ("Format", "erofs"), ("Minimize", "best"), ("CopyFiles", "@ROOTFS@/usr:/")]),
+            ("30-var", &[("Type", "var"), ("SizeMinBytes", "1M"), ("SizeMaxBytes", "1M")]),
+            ("40-home", &[("Type", "home"), ("SizeMinBytes", "1M"), ("SizeMaxBytes", "1M")]),
+        ],
+    },
 ];

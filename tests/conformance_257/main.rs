@@ -89,6 +89,21 @@ fn sources(dir: &Path) {
         }
     }
     set_mtime(&store, 1);
+    let rootfs = dir.join("rootfs");
+    for (i, d) in
+        ["etc", "usr/lib", "var/lib", "var/tmp", "home/u", "srv/www", "boot/efi", "efi/x", "tmp", "run/a", "proc/1"]
+            .iter()
+            .enumerate()
+    {
+        let path = rootfs.join(d).join("file");
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, format!("{d}\n")).expect("write");
+        set_mtime(&path, 1_000_000 + i as i64);
+        set_mtime(path.parent().expect("parent"), 2_000_000 + i as i64);
+    }
+    for d in ["usr", "var", "home", "srv", "boot", "efi", "run", "proc", ""] {
+        set_mtime(&rootfs.join(d), 3_000_000);
+    }
     let etc = dir.join("etc");
     std::fs::create_dir_all(&etc).expect("mkdir");
     std::fs::write(etc.join("hostname"), b"nixos\n").expect("write");
@@ -112,7 +127,7 @@ fn set_mtime(path: &Path, seconds: i64) {
 }
 
 fn substitute(value: &str, dir: &Path) -> String {
-    ["TREE", "STORE", "ETC"].iter().fold(value.to_string(), |v, name| {
+    ["TREE", "STORE", "ETC", "ROOTFS"].iter().fold(value.to_string(), |v, name| {
         v.replace(&format!("@{name}@"), &dir.join(name.to_lowercase()).to_string_lossy())
     })
 }
@@ -319,4 +334,5 @@ layout_tests! {
     flags_and_attributes => "flags-and-attributes",
     compressed_stores => "compressed-stores",
     keys_257_builds_offline => "keys-257-builds-offline",
+    root_with_mount_points => "root-with-mount-points",
 }

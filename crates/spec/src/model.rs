@@ -151,6 +151,10 @@ pub struct Partition {
     /// `MakeSymlinks=`: `(path inside the filesystem, target)`, made after
     /// the files and directories.
     pub make_symlinks: Vec<(String, String)>,
+    /// Directories copied without their contents: for a root partition,
+    /// the API filesystems' mount points and those of the image's other
+    /// partitions (see `crate::validate::copied_empty`).
+    pub copied_empty: Vec<String>,
     /// `Priority=`, `FactoryReset=`, `MountPoint=`: read and checked;
     /// they change nothing in a new image (see docs/spec.md).
     pub priority: i32,

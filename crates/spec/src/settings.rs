@@ -123,6 +123,7 @@ fn empty_partition(id: &str) -> Partition {
         minimize: Minimize::Off,
         make_directories: Vec::new(),
         make_symlinks: Vec::new(),
+        copied_empty: Vec::new(),
         priority: 0,
         exclude_files: Vec::new(),
         exclude_files_target: Vec::new(),

@@ -17,7 +17,7 @@ use crate::model::{
 use crate::raw::{pointer_token, RawClosure, RawCompression, RawPartition, RawSpec};
 use crate::settings::{self, Settings};
 use crate::store::is_store_path;
-use crate::types::Architecture;
+use crate::types::{Architecture, Designator};
 use crate::values::{parse_size, Bytes};
 
 /// Collects problems while building the validated spec.
@@ -82,6 +82,10 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
     }
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
+    let empty = copied_empty(&partitions);
+    for p in partitions.iter_mut().filter(|p| p.partition_type.designator == Designator::Root) {
+        p.copied_empty = empty.clone();
+    }
     Spec {
         name,
         image_version: raw.image_version,
@@ -99,6 +103,30 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
             .collect(),
         partitions,
     }
+}
+
+/// What systemd-repart (257) copies into a root partition as empty
+/// directories, "in the denylist, not recursing": the mount points of the
+/// API filesystems and of /tmp and /var/tmp, and those of the image's
+/// other partitions (usr, var, home, srv; the ESP's /boot and /efi; the
+/// XBOOTLDR's /boot), whose contents belong there instead.
+fn copied_empty(partitions: &[Partition]) -> Vec<String> {
+    let mut dirs: Vec<String> = ["/proc", "/sys", "/dev", "/tmp", "/run", "/var/tmp"].map(String::from).to_vec();
+    for p in partitions {
+        let mounts: &[&str] = match p.partition_type.designator {
+            Designator::Usr => &["/usr"],
+            Designator::Var => &["/var"],
+            Designator::Home => &["/home"],
+            Designator::Srv => &["/srv"],
+            Designator::Esp => &["/boot", "/efi"],
+            Designator::Xbootldr => &["/boot"],
+            _ => &[],
+        };
+        dirs.extend(mounts.iter().map(|m| m.to_string()));
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 /// `compression`: only read when enabled, as nixpkgs' module does.

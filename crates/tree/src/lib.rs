@@ -125,7 +125,8 @@ impl Directory {
 
 /// Builds the tree of a partition.
 pub fn build(partition: &Partition, symlinks: Symlinks) -> Result<Directory, TreeError> {
-    let walker = walk::Walker::new(symlinks, &partition.exclude_files, &partition.exclude_files_target);
+    let walker =
+        walk::Walker::new(symlinks, &partition.exclude_files, &partition.exclude_files_target, &partition.copied_empty);
     let mut root = Directory::synthesized();
     for content in &partition.contents {
         let node = walker.top_level(&content.source, &content.target, true)?;

@@ -20,6 +20,8 @@ pub struct Walker<'a> {
     symlinks: Symlinks,
     exclude_files: &'a [PathBuf],
     exclude_files_target: &'a [String],
+    /// Directories taken without their contents.
+    copied_empty: &'a [String],
 }
 
 /// Where a walk is: the canonical root of the source (links must stay in
@@ -39,8 +41,13 @@ fn mode_of(meta: &Metadata) -> u32 {
 }
 
 impl<'a> Walker<'a> {
-    pub fn new(symlinks: Symlinks, exclude_files: &'a [PathBuf], exclude_files_target: &'a [String]) -> Self {
-        Walker { symlinks, exclude_files, exclude_files_target }
+    pub fn new(
+        symlinks: Symlinks,
+        exclude_files: &'a [PathBuf],
+        exclude_files_target: &'a [String],
+        copied_empty: &'a [String],
+    ) -> Self {
+        Walker { symlinks, exclude_files, exclude_files_target, copied_empty }
     }
 
     pub fn target_excluded(&self, target: &str) -> bool {
@@ -99,6 +106,14 @@ impl<'a> Walker<'a> {
     }
 
     fn directory(&self, path: &Path, meta: &Metadata, target: &str, cx: &Context) -> Result<Directory, TreeError> {
+        if self.copied_empty.iter().any(|d| d == target) {
+            return Ok(Directory {
+                mode: mode_of(meta),
+                entries: Default::default(),
+                source: Some(path.to_path_buf()),
+                mtime: Some(meta.mtime()),
+            });
+        }
         let mut children: Vec<(OsString, PathBuf)> = fs::read_dir(path)
             .map_err(read_error(path))?
             .map(|entry| entry.map(|e| (e.file_name(), e.path())))
