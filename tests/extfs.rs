@@ -283,16 +283,16 @@ fn errors_name_the_partition_and_the_cause() {
         "error: partition 10-data: cannot make its filesystem: mke2fs is not on PATH; install it (Debian: apt-get install e2fsprogs; nixpkgs: e2fsprogs)\n"
     );
     assert!(!out.exists());
-    // erofs-utils 1.5 has no zstd: refused with the spec, naming the key.
+    // A compressor erofs does not have: refused with the spec, naming the key.
     {
         let partition =
-            serde_json::json!({ "repartConfig": { "Type": "usr", "Format": "erofs", "Compression": "zstd" } });
+            serde_json::json!({ "repartConfig": { "Type": "usr", "Format": "erofs", "Compression": "lzo" } });
         let out = tmp.path().join("zstd");
         let output = build(&spec(tmp.path(), "z", &src, partition), &out, &[]);
         assert_eq!(output.status.code(), Some(1));
         assert_eq!(
             String::from_utf8_lossy(&output.stderr),
-            "error: /partitions/0/repartConfig/Compression: Compression=zstd is not a compression Format=erofs takes (one of: lz4, lz4hc) (partition 10-data)\n"
+            "error: /partitions/0/repartConfig/Compression: Compression=lzo is not a compression Format=erofs takes (one of: lz4, lz4hc, zstd, lzma, deflate) (partition 10-data)\n"
         );
     }
 }

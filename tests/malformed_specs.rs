@@ -227,6 +227,19 @@ fn silently_wrong_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             ],
         ),
         (
+            "erofs levels of erofs-utils 1.8's compressors",
+            r#"{"version": 1, "name": "img", "partitions": [
+                {"id": "10-a", "repartConfig": {"Type": "usr", "Format": "erofs", "Compression": "zstd", "CompressionLevel": 23}},
+                {"id": "20-b", "repartConfig": {"Type": "usr", "Format": "erofs", "Compression": "lzma", "CompressionLevel": 50}},
+                {"id": "30-c", "repartConfig": {"Type": "usr", "Format": "erofs", "Compression": "deflate", "CompressionLevel": 10}}]}"#
+                .to_string(),
+            vec![
+                "error: /partitions/0/repartConfig/CompressionLevel: level 23 is outside 1..=22 for zstd (partition 10-a)",
+                "error: /partitions/1/repartConfig/CompressionLevel: level 50 is outside 0..=9 for lzma (partition 20-b)",
+                "error: /partitions/2/repartConfig/CompressionLevel: level 10 is outside 0..=9 for deflate (partition 30-c)",
+            ],
+        ),
+        (
             "mkfsOptions.squashfs values checked with their pointer",
             r#"{"version": 1, "name": "img", "mkfsOptions": {"squashfs": ["-comp xz", "-Xcompression-level 12", "-b 3K"]}, "partitions": [
                 {"id": "10-a", "repartConfig": {"Type": "usr", "Format": "squashfs"}}]}"#

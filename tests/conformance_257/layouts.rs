@@ -240,4 +240,47 @@ pub const LAYOUTS: &[Layout] = &[
             ("40-home", &[("Type", "home"), ("SizeMinBytes", "1M"), ("SizeMaxBytes", "1M")]),
         ],
     },
+    // erofs-utils 1.8's compressors (the reference's mkfs.erofs is used by
+    // both tools), with levels, byte for byte.
+    Layout {
+        name: "erofs-zstd-lzma-deflate",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-zstd",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "erofs"),
+                    ("Minimize", "best"),
+                    ("Compression", "zstd"),
+                    ("CompressionLevel", "9"),
+                    ("CopyFiles", "@STORE@:/"),
+                ],
+            ),
+            (
+                "20-lzma",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "erofs"),
+                    ("Minimize", "best"),
+                    ("Compression", "lzma"),
+                    ("CopyFiles", "@STORE@:/"),
+                ],
+            ),
+            (
+                "30-deflate",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "erofs"),
+                    ("Minimize", "best"),
+                    ("Compression", "deflate"),
+                    ("CompressionLevel", "6"),
+                    ("CopyFiles", "@STORE@:/"),
+                ],
+            ),
+        ],
+    },
 ];

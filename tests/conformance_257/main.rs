@@ -335,4 +335,5 @@ layout_tests! {
     compressed_stores => "compressed-stores",
     keys_257_builds_offline => "keys-257-builds-offline",
     root_with_mount_points => "root-with-mount-points",
+    erofs_zstd_lzma_deflate => "erofs-zstd-lzma-deflate",
 }

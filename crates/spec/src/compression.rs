@@ -35,7 +35,7 @@ pub(crate) struct SquashfsMkfs {
 }
 
 const SQUASHFS_ALGORITHMS: &str = "gzip, xz, zstd, lz4";
-const EROFS_ALGORITHMS: &str = "lz4, lz4hc";
+const EROFS_ALGORITHMS: &str = "lz4, lz4hc, zstd, lzma, deflate";
 
 /// The partition's format with its compression resolved; `format` is
 /// returned unchanged when it does not compress.
@@ -108,6 +108,18 @@ fn erofs_compression(
                 ("lz4", None) => ErofsCompression::Lz4,
                 (_, level) => ErofsCompression::Lz4hc { level },
             })
+        }
+        "zstd" => {
+            checked_level(c, partition, "zstd", level, Some((1, 22))).map(|level| ErofsCompression::Zstd { level })
+        }
+        // mkfs.erofs: 0-9, or 100-109 for the extreme presets.
+        "lzma" => {
+            let extreme = level.is_some_and(|l| (100..=109).contains(&l.value));
+            let range = if extreme { (100, 109) } else { (0, 9) };
+            checked_level(c, partition, "lzma", level, Some(range)).map(|level| ErofsCompression::Lzma { level })
+        }
+        "deflate" => {
+            checked_level(c, partition, "deflate", level, Some((0, 9))).map(|level| ErofsCompression::Deflate { level })
         }
         other => {
             c.problem(algorithm.pointer.clone(), not_for_format(partition, "erofs", other, EROFS_ALGORITHMS));

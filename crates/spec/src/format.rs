@@ -90,13 +90,23 @@ impl SquashfsCompression {
     }
 }
 
-/// erofs compressors (`mkfs.erofs -z`).
+/// erofs compressors (`mkfs.erofs -z`). zstd, lzma and deflate need
+/// erofs-utils 1.8 (nixpkgs has it; Debian 12's 1.5 has lz4 and lz4hc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErofsCompression {
     /// mkfs.erofs's default: no compression.
     Uncompressed,
     Lz4,
     Lz4hc {
+        level: Option<u32>,
+    },
+    Zstd {
+        level: Option<u32>,
+    },
+    Lzma {
+        level: Option<u32>,
+    },
+    Deflate {
         level: Option<u32>,
     },
 }
@@ -108,8 +118,20 @@ impl ErofsCompression {
             ErofsCompression::Uncompressed => None,
             ErofsCompression::Lz4 => Some("lz4".to_string()),
             ErofsCompression::Lz4hc { level: None } => Some("lz4hc".to_string()),
+            // The spelling erofs-utils 1.5 takes too.
             ErofsCompression::Lz4hc { level: Some(level) } => Some(format!("lz4hc,{level}")),
+            // erofs-utils 1.8's spelling, as systemd-repart passes it.
+            ErofsCompression::Zstd { level } => Some(with_level("zstd", level)),
+            ErofsCompression::Lzma { level } => Some(with_level("lzma", level)),
+            ErofsCompression::Deflate { level } => Some(with_level("deflate", level)),
         }
+    }
+}
+
+fn with_level(name: &str, level: Option<u32>) -> String {
+    match level {
+        Some(level) => format!("{name},level={level}"),
+        None => name.to_string(),
     }
 }
 

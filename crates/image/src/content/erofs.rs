@@ -25,14 +25,22 @@ pub fn measure(b: &Build, i: usize, compression: ErofsCompression, sink: Sink) -
         let size = nix_repart_mkfs::erofs_size::estimate(&tree);
         let method = match compression {
             ErofsCompression::Uncompressed => "the uncompressed layout, computed from the tree",
-            ErofsCompression::Lz4 | ErofsCompression::Lz4hc { .. } => {
+            ErofsCompression::Lz4
+            | ErofsCompression::Lz4hc { .. }
+            | ErofsCompression::Zstd { .. }
+            | ErofsCompression::Lzma { .. }
+            | ErofsCompression::Deflate { .. } => {
                 "the uncompressed layout, computed from the tree (an upper bound: --exact compresses)"
             }
         };
         facts.estimate = Some(Estimate { upper_bound: size.upper_bound, method });
         let bytes = match compression {
             ErofsCompression::Uncompressed => size.estimate,
-            ErofsCompression::Lz4 | ErofsCompression::Lz4hc { .. } => size.upper_bound,
+            ErofsCompression::Lz4
+            | ErofsCompression::Lz4hc { .. }
+            | ErofsCompression::Zstd { .. }
+            | ErofsCompression::Lzma { .. }
+            | ErofsCompression::Deflate { .. } => size.upper_bound,
         };
         return Ok(Measured { content: Content::Nothing, size: Some(Bytes(bytes)), facts });
     }
