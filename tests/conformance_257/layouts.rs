@@ -283,4 +283,135 @@ pub const LAYOUTS: &[Layout] = &[
             ),
         ],
     },
+    Layout {
+        name: "ext2-and-ext3",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::SmallerExt,
+        partitions: &[
+            ("10-root", &[("Type", "root"), ("Format", "ext2"), ("Minimize", "guess"), ("CopyFiles", "@TREE@:/")]),
+            ("20-var", &[("Type", "var"), ("Format", "ext3"), ("Minimize", "guess"), ("CopyFiles", "@ETC@:/etc")]),
+        ],
+    },
+    Layout {
+        name: "vfat-data-partition",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[(
+            "10-data",
+            &[
+                ("Type", "linux-generic"),
+                ("Format", "vfat"),
+                ("SizeMinBytes", "64M"),
+                ("CopyFiles", "@ETC@:/"),
+                ("Label", "DATA"),
+            ],
+        )],
+    },
+    Layout {
+        name: "padding-and-weights-with-content",
+        image_size: "500M",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            ("10-esp", &[("Type", "esp"), ("Format", "vfat"), ("PaddingMinBytes", "3M"), ("CopyFiles", "@ETC@:/")]),
+            (
+                "20-store",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("Weight", "100"),
+                    ("PaddingWeight", "10"),
+                    ("CopyFiles", "@STORE@:/"),
+                ],
+            ),
+            ("30-root", &[("Type", "root"), ("Weight", "1000"), ("PaddingMinBytes", "5M")]),
+        ],
+    },
+    Layout {
+        name: "sectors-4096-esp",
+        image_size: "auto",
+        sector_size: 4096,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            ("10-esp", &[("Type", "esp"), ("Format", "vfat"), ("SizeMinBytes", "260M"), ("CopyFiles", "@ETC@:/EFI")]),
+            ("20-store", &[("Type", "usr"), ("Format", "squashfs"), ("Minimize", "best"), ("CopyFiles", "@STORE@:/")]),
+        ],
+    },
+    Layout {
+        name: "esp-and-xbootldr",
+        image_size: "auto",
+        sector_size: 512,
+        split: true,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-esp",
+                &[("Type", "esp"), ("Format", "vfat"), ("SizeMinBytes", "100M"), ("CopyFiles", "@ETC@:/loader")],
+            ),
+            (
+                "20-xbootldr",
+                &[
+                    ("Type", "xbootldr"),
+                    ("Format", "vfat"),
+                    ("SizeMinBytes", "100M"),
+                    ("CopyFiles", "@ETC@:/EFI/Linux"),
+                ],
+            ),
+        ],
+    },
+    Layout {
+        name: "appliance-store-under-prefix",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[(
+            "20-store",
+            &[
+                ("Type", "usr"),
+                ("Label", "nix-store"),
+                ("Format", "squashfs"),
+                ("Minimize", "best"),
+                ("ReadOnly", "yes"),
+                ("CopyFiles", "@STORE@:/nix/store"),
+                ("MakeDirectories", "/nix/var/nix/profiles"),
+            ],
+        )],
+    },
+    Layout {
+        name: "squashfs-xz-and-lz4",
+        image_size: "auto",
+        sector_size: 512,
+        split: false,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-xz",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("Compression", "xz"),
+                    ("CopyFiles", "@TREE@:/"),
+                ],
+            ),
+            (
+                "20-lz4",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("Compression", "lz4"),
+                    ("CopyFiles", "@TREE@:/"),
+                ],
+            ),
+        ],
+    },
 ];
