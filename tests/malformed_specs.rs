@@ -265,6 +265,17 @@ fn silently_wrong_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             ],
         ),
         (
+            "specifiers that depend on the build host",
+            r#"{"version": 1, "name": "img", "split": true, "partitions": [
+                {"id": "10-a", "repartConfig": {"Type": "usr", "Label": "usr-%w"}},
+                {"id": "20-b", "repartConfig": {"Type": "var", "SplitName": "var-%m"}}]}"#
+                .to_string(),
+            vec![
+                r#"error: /partitions/0/repartConfig/Label: label "usr-%w" uses a specifier that depends on the build host; nix-repart resolves only %a (architecture) and %% in labels"#,
+                r#"error: /partitions/1/repartConfig/SplitName: SplitName="var-%m" uses %m, which depends on the build host; nix-repart resolves %t, %T, %U, %n, %a and %%"#,
+            ],
+        ),
+        (
             "relative ExcludeFiles=",
             with_config(r#"{"Type": "esp", "Format": "vfat", "ExcludeFiles": "boot/secret"}"#),
             vec![r#"error: /partitions/0/repartConfig/ExcludeFiles: "boot/secret" must be an absolute path"#],

@@ -414,4 +414,34 @@ pub const LAYOUTS: &[Layout] = &[
             ),
         ],
     },
+    // The specifiers that do not depend on the build host.
+    Layout {
+        name: "specifiers",
+        image_size: "auto",
+        sector_size: 512,
+        split: true,
+        table: Table::Same,
+        partitions: &[
+            (
+                "10-a",
+                &[
+                    ("Type", "linux-generic"),
+                    ("Label", "data-%a-100%%"),
+                    ("SplitName", "%t_%T_%U_%n_%a_%%"),
+                    ("SizeMinBytes", "1M"),
+                    ("SizeMaxBytes", "1M"),
+                ],
+            ),
+            (
+                "20-b",
+                &[
+                    ("Type", "usr"),
+                    ("Format", "squashfs"),
+                    ("Minimize", "best"),
+                    ("SplitName", "usr-%n-%U"),
+                    ("CopyFiles", "@ETC@:/"),
+                ],
+            ),
+        ],
+    },
 ];

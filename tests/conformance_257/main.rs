@@ -359,4 +359,5 @@ layout_tests! {
     esp_and_xbootldr => "esp-and-xbootldr",
     appliance_store_under_prefix => "appliance-store-under-prefix",
     squashfs_xz_and_lz4 => "squashfs-xz-and-lz4",
+    specifiers => "specifiers",
 }

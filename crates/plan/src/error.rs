@@ -13,6 +13,8 @@ pub enum PlanError {
     DuplicateUuid { partition: String, other: String, uuid: Uuid },
     #[error("partitions {first} and {second} would both write the split file {file}; give one a different SplitName=")]
     DuplicateSplitFile { first: String, second: String, file: String },
+    #[error("partition {partition}: its split file name {file} is {bytes} bytes long; at most {max} are allowed (255 less room for the temporary name); shorten name, imageVersion or SplitName=")]
+    SplitFileNameTooLong { partition: String, file: String, bytes: usize, max: usize },
     #[error("{count} partitions, but a GPT holds at most 128")]
     TooManyPartitions { count: u64 },
 }

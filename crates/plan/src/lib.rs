@@ -145,7 +145,7 @@ pub fn plan(spec: &Spec, identity: &Identity, content: &ContentSizes) -> Result<
             format: p.format,
             content_size: content.0.get(i).copied().flatten(),
             content_estimate: None,
-            split_file: split::file_name(spec, p),
+            split_file: split::file_name(spec, p, id.uuid, i),
         });
         offset = offset + allocation.size + allocation.padding;
     }

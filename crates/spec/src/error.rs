@@ -127,7 +127,7 @@ pub enum ProblemKind {
         "label {label:?} contains {character:?}, which is outside the Basic Multilingual Plane; GPT names are UCS-2"
     )]
     LabelNotUcs2 { label: String, character: char },
-    #[error("label {label:?} contains '%': systemd specifiers are not expanded by nix-repart; write the value itself")]
+    #[error("label {label:?} uses a specifier that depends on the build host; nix-repart resolves only %a (architecture) and %% in labels")]
     LabelSpecifier { label: String },
     #[error("{value:?} cannot be used in a file name (it is empty, longer than 64 bytes, contains '/' or NUL, or is '.' or '..')")]
     BadFileName { value: String },
@@ -137,7 +137,7 @@ pub enum ProblemKind {
     SizeMinAboveMax { partition: String, min: Bytes, max: Bytes },
     #[error("PaddingMinBytes= ({min}) is larger than PaddingMaxBytes= ({max}) in partition {partition}")]
     PaddingMinAboveMax { partition: String, min: Bytes, max: Bytes },
-    #[error("SplitName={value:?} uses {specifier}; nix-repart resolves only %t (type name), %T (type UUID) and %%")]
+    #[error("SplitName={value:?} uses {specifier}, which depends on the build host; nix-repart resolves %t, %T, %U, %n, %a and %%")]
     SplitSpecifier { value: String, specifier: String },
     #[error(
         "Compression={value} is not a compression Format={format} takes (one of: {known}) (partition {partition})"
@@ -157,6 +157,8 @@ pub enum ProblemKind {
     CompressionLevelRange { level: u64, min: u32, max: u32 },
     #[error("{value:?} is not off, best, guess or a boolean")]
     NotAMinimize { value: String },
+    #[error("SplitName={value:?} can expand to {bytes} bytes; at most {max} are allowed, so that split file names stay below 255 bytes")]
+    SplitNameTooLong { value: String, bytes: usize, max: usize },
     #[error("MakeSymlinks={value:?} is not PATH:TARGET")]
     BadMakeSymlinks { value: String },
     #[error("CopyFiles={value:?} has more than one ':'; write SOURCE or SOURCE:TARGET")]

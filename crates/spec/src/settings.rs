@@ -29,6 +29,9 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "Integrity",
 ];
 
+/// The longest `SplitName=` once its specifiers are expanded (at most).
+const MAX_SPLIT_NAME_BYTES: usize = 160;
+
 /// The weight limit of systemd-repart's `config_parse_weight()`.
 const MAX_WEIGHT: u64 = 1000 * 1000;
 
@@ -86,7 +89,7 @@ pub(crate) fn check(
                 Some(_) => {}
             }
         } else {
-            apply(c, &here, value, &mut p, &mut compression);
+            apply(c, &here, value, &mut p, &mut compression, arch);
         }
     }
     if !type_seen {
@@ -198,9 +201,16 @@ fn unknown_key(here: &Here) -> ProblemKind {
     ProblemKind::UnknownSetting { partition: here.partition.to_string(), key: here.key.to_string() }
 }
 
-fn apply(c: &mut Checker, here: &Here, value: &str, p: &mut Partition, compression: &mut PendingCompression) {
+fn apply(
+    c: &mut Checker,
+    here: &Here,
+    value: &str,
+    p: &mut Partition,
+    compression: &mut PendingCompression,
+    arch: Architecture,
+) {
     match here.key {
-        "Label" => p.label = check_label(c, here, value),
+        "Label" => p.label = check_label(c, here, value, arch),
         "UUID" => p.uuid = parse_or(c, here, value, parse_uuid, |v| ProblemKind::NotAUuid { value: v }),
         "Weight" => p.weight = check_weight(c, here, value).unwrap_or(p.weight),
         "PaddingWeight" => p.padding_weight = check_weight(c, here, value).unwrap_or(p.padding_weight),
@@ -303,7 +313,28 @@ fn check_weight(c: &mut Checker, here: &Here, value: &str) -> Option<u32> {
     parse_or(c, here, value, parse, |v| ProblemKind::NotANumber { value: v, max: MAX_WEIGHT })
 }
 
-fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
+/// `Label=` with its specifiers resolved, as systemd-repart resolves them:
+/// `%a` (the architecture) and `%%`; `None` for any other, which would
+/// come from the build host (`%w` its OS version, `%H` its hostname, `%m`
+/// its machine id, `%T` its TMPDIR, ...).
+fn expand_label(value: &str, arch: Architecture) -> Option<String> {
+    let mut out = String::new();
+    let mut chars = value.chars();
+    while let Some(ch) = chars.next() {
+        if ch != '%' {
+            out.push(ch);
+            continue;
+        }
+        match chars.next() {
+            Some('a') => out.push_str(arch.name()),
+            Some('%') => out.push('%'),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn check_label(c: &mut Checker, here: &Here, value: &str, arch: Architecture) -> Option<String> {
     let units = value.encode_utf16().count();
     if units > MAX_LABEL_UTF16 {
         c.problem(&here.pointer, ProblemKind::LabelTooLong { label: value.to_string(), units });
@@ -315,8 +346,14 @@ fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
         c.problem(&here.pointer, ProblemKind::LabelNotUcs2 { label: value.to_string(), character: outside });
         return None;
     }
-    if value.contains('%') {
+    let Some(value) = expand_label(value, arch) else {
         c.problem(&here.pointer, ProblemKind::LabelSpecifier { label: value.to_string() });
+        return None;
+    };
+    let value = value.as_str();
+    if value.encode_utf16().count() > MAX_LABEL_UTF16 {
+        let units = value.encode_utf16().count();
+        c.problem(&here.pointer, ProblemKind::LabelTooLong { label: value.to_string(), units });
         return None;
     }
     if value.contains('\0') {
@@ -327,23 +364,35 @@ fn check_label(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
 }
 
 /// `SplitName=`: `-` turns split output off for the partition; otherwise a
-/// file name part with the specifiers systemd-repart 252 can resolve for
-/// it: `%t` (type name), `%T` (type UUID without dashes), `%%`.
+/// file name part with the specifiers systemd-repart (257, checked here)
+/// resolves from the image alone: `%t` (type name), `%T` (type UUID without
+/// dashes), `%U` (partition UUID without dashes), `%n` (partition number,
+/// from 0), `%a` (architecture), `%%`. The host's (`%w`, `%H`, `%m`, ...)
+/// are refused.
 fn check_split_name(c: &mut Checker, here: &Here, value: &str) -> Option<String> {
     let mut chars = value.chars();
     while let Some(ch) = chars.next() {
         if ch == '%' {
             let spec = chars.next();
-            if !matches!(spec, Some('t' | 'T' | '%')) {
+            if !matches!(spec, Some('t' | 'T' | 'U' | 'n' | 'a' | '%')) {
                 let specifier = spec.map_or("%".to_string(), |s| format!("%{s}"));
                 c.problem(&here.pointer, ProblemKind::SplitSpecifier { value: value.to_string(), specifier });
                 return None;
             }
         }
     }
-    // %t and %T expand to at most 36 bytes (a type name or UUID).
-    let expanded = value.len() + value.matches("%t").count() * 34 + value.matches("%T").count() * 34;
-    if value.is_empty() || value.contains(['/', '\0']) || expanded > 64 {
+    // %t, %T and %U expand to at most 36 bytes (a type name or UUID),
+    // %n to 3, %a to 11.
+    let count = |s: &str| value.matches(s).count();
+    // %t expands to at most 27 bytes, %T and %U to 32, %n to 3, %a to 11;
+    // the planner checks the split file's whole name.
+    let expanded = value.len() + count("%t") * 25 + (count("%T") + count("%U")) * 30 + count("%n") + count("%a") * 9;
+    if expanded > MAX_SPLIT_NAME_BYTES {
+        let max = MAX_SPLIT_NAME_BYTES;
+        c.problem(&here.pointer, ProblemKind::SplitNameTooLong { value: value.to_string(), bytes: expanded, max });
+        return None;
+    }
+    if value.is_empty() || value.contains(['/', '\0']) {
         c.problem(&here.pointer, ProblemKind::BadFileName { value: value.to_string() });
         return None;
     }
