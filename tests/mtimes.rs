@@ -9,25 +9,14 @@
 
 mod common;
 
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{build_at, extract, partitions, run_ok};
+use common::{build_at, extract, partitions, run_ok, set_mtime};
 
 const EPOCH: u64 = 1_700_000_000;
 const STORE: &str = "0c0yi1s1ggk6xl9pvnjv0a1ghiv3r2k5-hello-2.12.1";
-
-/// Sets a path's atime and mtime without following a symlink.
-fn set_mtime(path: &Path, seconds: i64) {
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
-    let time = libc::timespec { tv_sec: seconds as libc::time_t, tv_nsec: 0 };
-    // SAFETY: a NUL-terminated path and two valid timespecs.
-    let rc =
-        unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), [time, time].as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
-    assert_eq!(rc, 0, "utimensat {}", path.display());
-}
 
 /// The expected mtime of each path inside the filesystem.
 struct Tree {

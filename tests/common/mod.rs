@@ -218,3 +218,14 @@ impl Rng {
         (0..n).map(|_| (self.next() >> 56) as u8).collect()
     }
 }
+
+/// Sets a path's atime and mtime to `seconds`, without following a symlink.
+pub fn set_mtime(path: &Path, seconds: i64) {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
+    let time = libc::timespec { tv_sec: seconds as libc::time_t, tv_nsec: 0 };
+    // SAFETY: a NUL-terminated path and two valid timespecs.
+    let rc =
+        unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), [time, time].as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
+    assert_eq!(rc, 0, "utimensat {}", path.display());
+}

@@ -20,7 +20,7 @@ mod trees;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{extract, read_region, run_ok, sfdisk_dump};
+use common::{extract, read_region, run_ok, set_mtime, sfdisk_dump};
 use layouts::LAYOUTS;
 use serde_json::{json, Value};
 use trees::tree_of;
@@ -114,16 +114,6 @@ fn sources(dir: &Path) {
 fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-fn set_mtime(path: &Path, seconds: i64) {
-    use std::os::unix::ffi::OsStrExt;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
-    let time = libc::timespec { tv_sec: seconds as libc::time_t, tv_nsec: 0 };
-    // SAFETY: a NUL-terminated path and two valid timespecs.
-    let rc =
-        unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), [time, time].as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
-    assert_eq!(rc, 0, "utimensat {}", path.display());
 }
 
 fn substitute(value: &str, dir: &Path) -> String {
