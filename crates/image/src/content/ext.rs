@@ -18,6 +18,7 @@ use super::measured::{Content, ExtPending as Pending, Facts, Measured};
 use super::{staging::stage, tree};
 use crate::context::{Build, ImageFile, Sink};
 use crate::error::ImageError;
+use crate::output::blocks;
 
 fn mkfs_error(partition: &str) -> impl Fn(MkfsError) -> ImageError + '_ {
     move |source| ImageError::Mkfs { partition: partition.to_string(), source }
@@ -78,18 +79,11 @@ fn make_minimized(
     }
 }
 
-/// Zeroes what a failed mke2fs run left in the image (as holes where the
-/// filesystem allows), so the retry's bytes do not depend on it.
+/// Zeroes what a failed mke2fs run left in the image, so the retry's
+/// bytes do not depend on it.
 fn clear(image: ImageFile, at: u64, len: u64) -> Result<(), ImageError> {
-    let zeros = vec![0u8; 1 << 20];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(zeros.len() as u64) as usize;
-        std::os::unix::fs::FileExt::write_all_at(image.file, &zeros[..n], at + done)
-            .map_err(|source| ImageError::Write { path: image.shown.to_path_buf(), source })?;
-        done += n as u64;
-    }
-    Ok(())
+    blocks::zero_range(image.file, at, len)
+        .map_err(|source| ImageError::Write { path: image.shown.to_path_buf(), source })
 }
 
 /// Makes the filesystem of a partition that is not minimized (or of a

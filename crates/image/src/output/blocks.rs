@@ -71,21 +71,24 @@ pub fn move_range(file: &File, from: u64, len: u64, to: u64, limit: u64) -> std:
             file.write_all_at(&buffer[..n], to + at)?;
         }
     }
-    let (old_start, old_end) = (from, (from + len).min(limit));
-    let zeros = vec![0u8; CHUNK];
-    let mut at = old_start;
-    while at < old_end {
-        let n = (old_end - at).min(CHUNK as u64);
-        let inside_new = at >= to && at + n <= to + len;
-        if !inside_new {
-            // Only the bytes outside [to, to + len).
-            for (start, end) in [(at, (at + n).min(to)), (at.max(to + len), at + n)] {
-                if start < end {
-                    file.write_all_at(&zeros[..(end - start) as usize], start)?;
-                }
-            }
+    // The old region less the new one: what lies before it, and after it.
+    for (start, end) in [(from, (from + len).min(to)), (from.max(to + len), from + len)] {
+        let end = end.min(limit);
+        if start < end {
+            zero_range(file, start, end - start)?;
         }
-        at += n;
+    }
+    Ok(())
+}
+
+/// Writes `len` zero bytes at `at`.
+pub fn zero_range(file: &File, at: u64, len: u64) -> std::io::Result<()> {
+    let zeros = vec![0u8; CHUNK.min(usize::try_from(len).unwrap_or(CHUNK))];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(zeros.len() as u64) as usize;
+        file.write_all_at(&zeros[..n], at + done)?;
+        done += n as u64;
     }
     Ok(())
 }
