@@ -108,12 +108,9 @@ fn erofs_keeps_store_mtimes() {
     check_extracted(&root, &t, "erofs");
 }
 
-/// `debugfs -R "stat PATH"`: the mtime's seconds, from `mtime: 0x...:...`.
+/// The system's debugfs, by the mtime of `/inner`.
 fn debugfs_mtime(fs: &Path, inner: &str) -> u64 {
-    let out = run_ok(Command::new("debugfs").arg("-R").arg(format!("stat \"/{inner}\"")).arg(fs));
-    let line = out.lines().find(|l| l.trim_start().starts_with("mtime:")).unwrap_or_else(|| panic!("{out}"));
-    let hex = line.split_whitespace().nth(1).and_then(|v| v.split(':').next()).expect("mtime value");
-    u64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex")
+    common::debugfs_mtime(Path::new("debugfs"), fs, inner)
 }
 
 #[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]

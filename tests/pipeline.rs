@@ -11,6 +11,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::listing::Fields;
 use common::{build_ok, extract, partitions, read_region, run_ok};
 
 fn source(root: &Path) {
@@ -39,27 +40,11 @@ fn spec(dir: &Path, name: &str, src: &Path, image_size: Option<&str>) -> std::pa
     path
 }
 
-/// `find`-like listing of a directory: relative path, size, for files.
+/// Paths, types, sizes and data below `root` (lost+found aside); the
+/// times and modes are other tests' business.
 fn listing(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            let rel = path.strip_prefix(root).expect("prefix").display().to_string();
-            if rel == "lost+found" {
-                continue;
-            }
-            if path.is_dir() {
-                out.push(format!("{rel}/"));
-                stack.push(path);
-            } else {
-                out.push(format!("{rel} {}", std::fs::read(&path).expect("read").len()));
-            }
-        }
-    }
-    out.sort();
-    out
+    let fields = Fields { mode: false, owner: false, mtime: false, symlink_mtime: false };
+    common::listing::listing(root, fields, &["lost+found"])
 }
 
 #[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]

@@ -229,3 +229,13 @@ pub fn set_mtime(path: &Path, seconds: i64) {
         unsafe { libc::utimensat(libc::AT_FDCWD, c_path.as_ptr(), [time, time].as_ptr(), libc::AT_SYMLINK_NOFOLLOW) };
     assert_eq!(rc, 0, "utimensat {}", path.display());
 }
+
+/// The mtime's seconds of `/inner` in an ext2/3/4 image, from `debugfs`
+/// (the program given, a path or a name on PATH) `-R "stat PATH"`'s
+/// `mtime: 0x...:...` line.
+pub fn debugfs_mtime(debugfs: &Path, image: &Path, inner: &str) -> u64 {
+    let out = run_ok(Command::new(debugfs).arg("-R").arg(format!("stat \"/{inner}\"")).arg(image));
+    let line = out.lines().find(|l| l.trim_start().starts_with("mtime:")).unwrap_or_else(|| panic!("{out}"));
+    let hex = line.split_whitespace().nth(1).and_then(|v| v.split(':').next()).expect("mtime value");
+    u64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex")
+}

@@ -56,11 +56,7 @@ fn symlink_mtimes(image: &Path, lines: &[String]) -> Vec<String> {
         .iter()
         .filter_map(|l| l.split_once(' ').filter(|(_, rest)| rest.starts_with("l ")).map(|(path, _)| path.to_string()))
         .map(|path| {
-            let out =
-                run_ok(Command::new(reference().join("debugfs")).arg("-R").arg(format!("stat \"/{path}\"")).arg(image));
-            let line = out.lines().find(|l| l.trim_start().starts_with("mtime:")).unwrap_or_else(|| panic!("{out}"));
-            let hex = line.split_whitespace().nth(1).and_then(|v| v.split(':').next()).expect("mtime");
-            let seconds = u64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex");
+            let seconds = crate::common::debugfs_mtime(&reference().join("debugfs"), image, &path);
             format!("{path} l-mtime={seconds}")
         })
         .collect()
