@@ -20,7 +20,6 @@ use nix_repart_plan::Plan;
 use nix_repart_progress::Progress;
 use nix_repart_spec::Spec;
 
-pub use content::Estimate;
 pub use error::ImageError;
 pub use inspect::gpt_read;
 pub use options::{BuildOptions, Sizing};

@@ -109,10 +109,6 @@ impl Progress {
         Progress::start(Mode::Quiet, DEFAULT_INTERVAL)
     }
 
-    pub fn mode(&self) -> Mode {
-        self.shared.mode
-    }
-
     /// A stage that is done at once: one line (nothing on a terminal).
     pub fn note(&self, text: &str) {
         if self.shared.mode == Mode::Lines {
@@ -181,11 +177,6 @@ impl Step {
 
     pub fn counter(&self) -> &Counter {
         &self.active.counter
-    }
-
-    /// How long the step has run.
-    pub fn elapsed(&self) -> Duration {
-        self.active.started.elapsed()
     }
 }
 

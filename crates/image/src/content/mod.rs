@@ -24,7 +24,7 @@ pub mod tree;
 use nix_repart_plan::PartitionPlan;
 use nix_repart_spec::{Format, Partition};
 
-pub use measured::{Content, Estimate, Facts, Measured};
+pub use measured::{Content, Facts, Measured};
 
 use crate::context::{Build, ImageFile, Sink};
 use crate::error::ImageError;
