@@ -107,7 +107,7 @@ fn squashfs_gzip() {
             ("repart-output.json", "01e9ddcace890838b2bb15f5aa115db96f8d9b2c0400f8a24fb2a4371c20eead"),
             ("sq-gzip.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-gzip.linux-generic.raw", "f3a1b56ac0f7ddf28f9fb5cf6bcd569eb77edf038eda101935cc4dd1fc47f396"),
-            ("sq-gzip.raw", "2d90f3cac862408a32f397f4338a4d36d87376c8d2c6f1498b4f748508bf54c3"),
+            ("sq-gzip.raw", "94ee99c52d21fd806f22065fe6ee4b85b7d4054da7d22fffce552e2b4990fd06"),
         ],
     );
 }
@@ -122,7 +122,7 @@ fn squashfs_zstd() {
             ("repart-output.json", "3ddd7079221f8604cef14cd64fb797c2451895acb2a6382d29e830fd19d62fde"),
             ("sq-zstd.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-zstd.linux-generic.raw", "cb3f8c0d3046f6b7d74138c72e5ad98c377efd6435a63cfb1f28f90e2e7cbc4a"),
-            ("sq-zstd.raw", "39d61578aa3178bb1ee53909068cb5f45007356169df4813637a992d86d46aa6"),
+            ("sq-zstd.raw", "37eb5adc71e949aed5289709be96541bfa15b81af5580cbefff6ff1785ccb323"),
         ],
     );
 }
@@ -137,7 +137,7 @@ fn squashfs_xz_lz4() {
             ("repart-output.json", "452ddda67d3e52caf3375868a4e084396ee0102bb62c8132ddae6523b293790f"),
             ("sq-xz.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-xz.linux-generic.raw", "a46621d0ebfeebfd0e2101ff6436d6b11197ada762b7f1cd6d104bc04cc8ae94"),
-            ("sq-xz.raw", "8f9486b4c76a60d5c4bc7f4dfb0c55d5c979162c939987979da35e65cd873c48"),
+            ("sq-xz.raw", "a68b3650019ee65ca7389759e887c789b90fb096d7a3fb8cd4ef44b509ac7b4d"),
         ],
     );
     check(
@@ -148,7 +148,7 @@ fn squashfs_xz_lz4() {
             ("repart-output.json", "f9e07b24a13e5ca579b08f5a18bb1cfea618c927794675c3aa37b7cbdee4fd5b"),
             ("sq-lz4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("sq-lz4.linux-generic.raw", "4c0a8c7a0400f2f1cba87b7980cf1cc962f3e6dbf8c80f583bf5b2673ca85b09"),
-            ("sq-lz4.raw", "b74f49562ed7e8bdca6a9523795acb9ededd24cb98a6416dd62d2a7532369652"),
+            ("sq-lz4.raw", "7b5a708dd92f0dfb0cd2a8fe0813899e6a4196ddd289be283fa1084b1f041ca7"),
         ],
     );
 }
@@ -163,7 +163,7 @@ fn swap_without_minimize() {
             ("repart-output.json", "8820ec2a029b1a359956566ccbdd45891e557ad0a6673b2cb60e42d68954c126"),
             ("swap.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("swap.linux-generic.raw", "86caabd551a10c3306169201e2330e5e04f223a07a57ce85a0e40ec7c854bb1f"),
-            ("swap.raw", "ab6d2ec3c8588954f40d72061000c01dfcca8abd9ced3549325a503284854fd1"),
+            ("swap.raw", "5048110f2ca63e8877117987fc1637de7ba85476fe12a7fe95bdfd5311f43fa5"),
         ],
     );
 }
@@ -179,7 +179,7 @@ fn ext4() {
         &[
             ("ext4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("ext4.linux-generic.raw", "dc4f542c94a050b1fdbadf4c3166611dccad9342f58cf00d7c8b5ffdeabd94b1"),
-            ("ext4.raw", "66cc6d71adfcca22078be1c2eaa842dfc7191a54938473ac4c76f39eba2a0cf2"),
+            ("ext4.raw", "d2a925dad621856593d51e5a43f7e5689b121425b404eee3bd4df36767ede32b"),
             ("repart-output.json", "887a5aa3c445959c078ea13439ca9bba63c7edfa27188cf3b0ce1ce7ea153a86"),
         ],
     );
@@ -196,7 +196,7 @@ fn erofs() {
         &[
             ("erofs.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("erofs.linux-generic.raw", "ed3475074242372154a727f8f7771661187598e5607bb008d23c3d7c1e52b911"),
-            ("erofs.raw", "ebab615c731a3628c74675836b28af83733eea41050a071b44c3e54365526f0c"),
+            ("erofs.raw", "8f4f6bd50f775a3dc18e8cc135b6a1d37eaa372f6ba161d658e6910409413ae8"),
             ("repart-output.json", "f8bff02c9178caadcc7c8174461802b997a670305d0b347d034bd1c1f9b41bcd"),
         ],
     );

@@ -25,9 +25,14 @@ pub const ENTRY_ARRAY_BYTES: u64 = PARTITION_ENTRIES * PARTITION_ENTRY_SIZE;
 pub const FIRST_USABLE_BYTE: u64 = 1 << 20;
 /// The largest disk libfdisk aligns to the entry array instead.
 pub const SMALL_DISK: u64 = 4 << 20;
-/// systemd-repart's `GPT_METADATA_SIZE`: 1 MiB in front, 20 KiB at the end
-/// (backup entry array and header), the overhead of an auto-sized image.
-pub const GPT_METADATA_SIZE: Bytes = Bytes(1044 * 1024);
+/// The overhead of an auto-sized image: 1 MiB in front, and at the end
+/// exactly the backup entry array and header (16 KiB + one sector), as
+/// systemd-repart 262 sizes it. 257 and older reserve 20 KiB at the end
+/// (`GPT_METADATA_SIZE`), 7 sectors more with 512-byte sectors; the same
+/// with 4096-byte sectors.
+pub fn gpt_metadata_size(sector: SectorSize) -> Bytes {
+    Bytes(FIRST_USABLE_BYTE) + (Bytes(ENTRY_ARRAY_BYTES) + sector.bytes()).round_up(sector.bytes())
+}
 
 /// The usable area of a disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 pub use attributes::{attribute_bits, GROWFS_BIT, NO_AUTO_BIT, READ_ONLY_BIT};
 pub use error::PlanError;
-pub use geometry::{Geometry, Lba, GPT_METADATA_SIZE, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
+pub use geometry::{gpt_metadata_size, Geometry, Lba, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
 use grow::{grow, Demand};
 pub use identity::{identity, Identity, PartitionIdentity};
 
@@ -275,10 +275,10 @@ fn min_with_padding(d: &Demand, grain: Bytes) -> Bytes {
 }
 
 /// The disk: `imageSize`, or for `auto` the smallest that holds every
-/// partition (systemd-repart's `determine_auto_size()`).
+/// partition (systemd-repart's `determine_auto_size()`, with 262's end).
 fn disk_geometry(spec: &Spec, demands: &[Demand], grain: Bytes) -> Result<Geometry, PlanError> {
     let needed_area = demands.iter().fold(Bytes(0), |sum, d| sum + min_with_padding(d, grain));
-    let needed = GPT_METADATA_SIZE.round_up(Bytes(4096)) + needed_area;
+    let needed = gpt_metadata_size(spec.sector_size) + needed_area;
     let total = match spec.image_size {
         ImageSize::Auto => needed.round_up(spec.sector_size.bytes()),
         ImageSize::Fixed(size) => size,

@@ -4,8 +4,8 @@
 //! `fixed-size-weights` layout that the conformance test checks against
 //! systemd-repart 252; `appliance-4096` is an auto-sized 4096-byte-sector
 //! image, which repart 252 cannot build (it has no `--sector-size`), checked
-//! by hand: 1044 KiB of GPT overhead + 96 MiB + 10 MiB + 1 MiB padding +
-//! 10 MiB. `UPDATE_GOLDEN=1` rewrites the files.
+//! by hand: 1 MiB + 96 MiB + 10 MiB + 1 MiB padding + 10 MiB + the backup
+//! GPT (16 KiB of entries and a 4096-byte header). `UPDATE_GOLDEN=1` rewrites the files.
 
 use std::path::Path;
 
