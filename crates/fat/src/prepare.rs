@@ -28,7 +28,7 @@ pub(crate) struct Entry {
     pub long: Option<Vec<u16>>,
     pub short: [u8; 11],
     pub target: Target,
-    /// The source's mtime; `None` for a synthesized directory.
+    /// The source's mtime; `None` for a directory (which gets the epoch).
     pub mtime: Option<i64>,
 }
 
@@ -100,7 +100,9 @@ impl Prepared {
             slots += 1 + long.as_ref().map_or(0, |u| lfn_entry_count(u.len()) as u64);
             let mtime = match node {
                 Node::File(file) => Some(file.mtime),
-                Node::Directory(sub) => sub.mtime,
+                // Directories take SOURCE_DATE_EPOCH, as systemd-repart 262
+                // writes them (257 kept the source's, or the build's time).
+                Node::Directory(_) => None,
                 Node::Symlink(link) => Some(link.mtime),
             };
             let target = match node {
