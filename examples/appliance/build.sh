@@ -11,7 +11,9 @@
 # MARKER goes on the kernel command line; STORE_MARKER (default: MARKER)
 # into the partition. NIX_REPART names the binary (default: nix-repart on
 # PATH). ROOT_FORMAT=ext4 builds nixpkgs' layout instead: the marker on an
-# ext4 partition labelled "root" with Minimize=guess (spec-ext4.json.in).
+# ext4 partition labelled "root" with Minimize=guess (spec-ext4.json.in);
+# ROOT_FORMAT=erofs makes the store partition erofs compressed with lz4hc
+# (spec-erofs.json.in).
 # Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +24,8 @@ nix_repart=${NIX_REPART:-nix-repart}
 case ${ROOT_FORMAT:-squashfs} in
   squashfs) template=spec.json.in label=nix-store fstype=squashfs ;;
   ext4) template=spec-ext4.json.in label=root fstype=ext4 ;;
-  *) echo "ROOT_FORMAT must be squashfs or ext4" >&2; exit 1 ;;
+  erofs) template=spec-erofs.json.in label=nix-store fstype=erofs ;;
+  *) echo "ROOT_FORMAT must be squashfs, ext4 or erofs" >&2; exit 1 ;;
 esac
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 version=${kernel#/boot/vmlinuz-}
@@ -30,13 +33,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The initrd: busybox, the init script, and the modules to find and mount
-# a squashfs or ext4 partition on a virtio disk (in load order).
+# a squashfs, ext4 or erofs partition on a virtio disk (in load order).
 mkdir -p "$work/initrd/bin" "$work/initrd/lib/modules"
 cp /bin/busybox "$work/initrd/bin/busybox"
 cp "$here/init" "$work/initrd/init"
 chmod 755 "$work/initrd/init"
 i=0
-modules=$(for m in virtio_pci virtio_blk squashfs crc32c_generic ext4; do modprobe --show-depends -S "$version" "$m"; done)
+modules=$(for m in virtio_pci virtio_blk squashfs crc32c_generic ext4 erofs; do modprobe --show-depends -S "$version" "$m"; done)
 for ko in $(echo "$modules" | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
   cp "$ko" "$work/initrd/lib/modules/$(printf '%02d' $i)-$(basename "$ko")"
   i=$((i + 1))
@@ -45,9 +48,13 @@ done
 
 # The ESP and the store partition's contents.
 mkdir -p "$work/esp/loader/entries" "$work/store"
+# A payload that compresses (939 KB of numbers), its checksum on the
+# command line: the initrd reads it whole, so compressed data is read too.
+seq 1 150000 > "$work/store/payload"
+payload=$(md5sum "$work/store/payload" | cut -d' ' -f1)
 printf 'timeout 0\ndefault appliance.conf\n' > "$work/esp/loader/loader.conf"
-printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s\n' \
-  "$marker" "$label" "$fstype" > "$work/esp/loader/entries/appliance.conf"
+printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s nix-repart.payload=%s\n' \
+  "$marker" "$label" "$fstype" "$payload" > "$work/esp/loader/entries/appliance.conf"
 cp "$kernel" "$work/esp/vmlinuz"
 cp "$work/initrd.img" "$work/esp/initrd"
 printf '%s' "$store_marker" > "$work/store/marker"
