@@ -118,6 +118,11 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["error: /partitions/0/repartConfig/Verity: Verity= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
         ),
         (
+            "validatefs xattrs asked for",
+            with_config(r#"{"Type": "root", "Format": "ext4", "AddValidateFS": "yes"}"#),
+            vec!["error: /partitions/0/repartConfig/AddValidateFS: AddValidateFS= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
+        ),
+        (
             "list for a single-valued key",
             with_config(r#"{"Type": ["esp", "root"]}"#),
             vec!["error: /partitions/0/repartConfig/Type: Type= takes one value, not a list (partition 10-p)", "error: /partitions/0/repartConfig/Type: required key is missing"],

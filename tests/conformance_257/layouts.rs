@@ -220,6 +220,8 @@ pub const LAYOUTS: &[Layout] = &[
                     ("CopyFiles", "@ETC@:/etc"),
                     ("MakeSymlinks", "/etc/localtime:/etc/zoneinfo/UTC"),
                     ("Priority", "-5"),
+                    // 258+; 257 warns about the unknown key and goes on.
+                    ("AddValidateFS", "no"),
                 ],
             ),
         ],

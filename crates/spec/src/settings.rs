@@ -189,6 +189,7 @@ fn is_known_key(key: &str) -> bool {
         "FactoryReset",
         "MountPoint",
         "Encrypt",
+        "AddValidateFS",
     ];
     IMPLEMENTED.contains(&key) || NOT_IMPLEMENTED.contains(&key)
 }
@@ -242,6 +243,15 @@ fn apply(
             "off" => {}
             _ if parse_bool(value) == Some(false) => {}
             _ => c.problem(&here.pointer, not_implemented(here)),
+        },
+        // systemd-repart 258+ writes user.validatefs.* xattrs on the root
+        // directory; nix-repart does not yet: `no` is what it does.
+        "AddValidateFS" => match parse_bool(value) {
+            Some(false) => {}
+            Some(true) => c.problem(&here.pointer, not_implemented(here)),
+            None => {
+                check_bool(c, here, value);
+            }
         },
         "NoAuto" => p.no_auto = check_bool(c, here, value),
         "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
