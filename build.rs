@@ -18,6 +18,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("e2fsprogs", &["mke2fs", "e2fsck", "debugfs", "dumpe2fs"]),
     ("erofs-utils", &["mkfs.erofs", "fsck.erofs"]),
     ("swap-tools", &["mkswap", "blkid"]),
+    ("verity-tools", &["veritysetup"]),
     ("systemd-repart", &["systemd-repart"]),
     // systemd-repart 257 and trixie's mkfs tools, fetched by
     // tests/reference/fetch.sh (.ci/run does it).

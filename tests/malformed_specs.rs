@@ -10,6 +10,16 @@ use std::path::Path;
 use common::*;
 
 /// A spec body with one partition whose repartConfig is `config`.
+/// A verity pair (`10-d` data from CopyBlocks=, `20-h` hash) and `extra`.
+fn pair_spec(extra: &str) -> String {
+    format!(
+        r#"{{"version": 1, "name": "img", "partitions": [
+        {{"id": "10-d", "repartConfig": {{"Type": "usr", "CopyBlocks": "@DIR@/blocks", "Verity": "data", "VerityMatchKey": "usr"}}}},
+        {{"id": "20-h", "repartConfig": {{"Type": "usr-verity", "Verity": "hash", "VerityMatchKey": "usr"}}}},
+        {extra}]}}"#
+    )
+}
+
 fn with_config(config: &str) -> String {
     format!(r#"{{"version": 1, "name": "img", "partitions": [{{"id": "10-p", "repartConfig": {config}}}]}}"#)
 }
@@ -114,8 +124,51 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "key not implemented yet",
-            with_config(r#"{"Type": "esp", "Verity": "data"}"#),
-            vec!["error: /partitions/0/repartConfig/Verity: Verity= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
+            with_config(r#"{"Type": "esp", "EncryptedVolume": "x"}"#),
+            vec!["error: /partitions/0/repartConfig/EncryptedVolume: EncryptedVolume= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
+        ),
+        (
+            "verity data without its hash partition",
+            with_config(r#"{"Type": "usr", "Format": "erofs", "Verity": "data", "VerityMatchKey": "usr"}"#),
+            vec!["error: /partitions/0/repartConfig/VerityMatchKey: partition 10-p has VerityMatchKey=usr but no Verity=Hash partition has that key"],
+        ),
+        (
+            "two hash partitions for one key",
+            pair_spec(r#"{"id": "30-h2", "repartConfig": {"Type": "usr-verity", "Verity": "hash", "VerityMatchKey": "usr"}}"#),
+            vec!["error: /partitions/2/repartConfig/VerityMatchKey: partitions 20-h and 30-h2 are both Verity=Hash with VerityMatchKey=usr; a key pairs one data and one hash partition"],
+        ),
+        (
+            "verity on a writable filesystem",
+            with_config(r#"{"Type": "root", "Format": "ext4", "Verity": "data", "VerityMatchKey": "r"}"#),
+            vec![
+                "error: /partitions/0/repartConfig/Verity: Verity=data needs a read-only filesystem (squashfs or erofs) or CopyBlocks=, not Format=ext4 (partition 10-p)",
+                "error: /partitions/0/repartConfig/VerityMatchKey: partition 10-p has VerityMatchKey=r but no Verity=Hash partition has that key",
+            ],
+        ),
+        (
+            "verity block size not a power of two",
+            with_config(r#"{"Type": "usr-verity", "Verity": "hash", "VerityMatchKey": "u", "VerityDataBlockSizeBytes": "1000"}"#),
+            vec![
+                r#"error: /partitions/0/repartConfig/VerityDataBlockSizeBytes: "1000" is not a verity block size: expected a power of two from 512 to 4096"#,
+                "error: /partitions/0/repartConfig/VerityMatchKey: partition 10-p has VerityMatchKey=u but no Verity=Data partition has that key",
+            ],
+        ),
+        (
+            "verity signature",
+            with_config(r#"{"Type": "usr-verity-sig", "Verity": "signature"}"#),
+            vec!["error: /partitions/0/repartConfig/Verity: Verity=signature needs a signing key and certificate, which nix-repart does not take (partition 10-p); sign the root hash from repart-output.json instead"],
+        ),
+        (
+            "a hash partition with a filesystem",
+            pair_spec(r#"{"id": "05-x", "repartConfig": {"Type": "linux-generic"}}"#).replace(r#""Verity": "hash""#, r#""Verity": "hash", "Format": "vfat""#),
+            vec!["error: /partitions/1/repartConfig/Verity: a Verity=hash partition holds the hash tree only: no Format=, CopyBlocks= or files (partition 20-h)"],
+        ),
+        // 600 data blocks, 128 digests per 4096-byte block: 5 blocks, the
+        // top and the superblock's: 7 × 4096.
+        (
+            "a hash partition too small for its tree",
+            pair_spec(r#"{"id": "05-x", "repartConfig": {"Type": "linux-generic"}}"#).replace(r#""Verity": "hash""#, r#""Verity": "hash", "SizeMaxBytes": "4K", "VerityHashBlockSizeBytes": "4096""#).replace(r#""Verity": "data""#, r#""Verity": "data", "SizeMinBytes": "64M""#),
+            vec!["error: planning the layout: partition 20-h: its content needs 28672 bytes (28.0K) but SizeMaxBytes= allows 4096 bytes (4.0K); raise or remove SizeMaxBytes="],
         ),
         (
             "validatefs xattrs asked for",
@@ -318,6 +371,8 @@ fn malformed_specs_are_rejected_with_exact_messages() {
     let cases = cases();
     assert!(cases.len() >= 20);
     let dir = tempfile::tempdir().expect("tempdir");
+    // The verity pairs' data (CopyBlocks=): 600 blocks of 512 bytes.
+    fs::write(dir.path().join("blocks"), vec![7u8; 600 * 512]).expect("blocks");
     let failures: Vec<String> =
         cases.iter().filter_map(|(name, text, expected)| check(name, text, expected, dir.path())).collect();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));

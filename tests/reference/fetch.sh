@@ -16,7 +16,8 @@
 set -euo pipefail
 suite=$1
 dir=$(realpath -m "$2")
-if [ -x "$dir/bin/systemd-repart" ] && "$dir/bin/systemd-repart" --version >/dev/null 2>&1; then
+if [ -x "$dir/bin/systemd-repart" ] && "$dir/bin/systemd-repart" --version >/dev/null 2>&1 &&
+  [ -x "$dir/bin/veritysetup" ]; then
   echo "$dir/bin"
   exit 0
 fi
@@ -33,7 +34,9 @@ apt_options=(
   -o Debug::NoLocking=1 -o APT::Architecture=amd64 -o Acquire::Languages=none -o APT::Sandbox::User=root
 )
 apt-get -qq "${apt_options[@]}" update
-tools=(systemd-repart e2fsprogs dosfstools mtools squashfs-tools erofs-utils util-linux fdisk)
+# libcryptsetup12 is dlopen()ed by systemd-repart for Verity=; veritysetup
+# reads its hash partitions back.
+tools=(systemd-repart e2fsprogs dosfstools mtools squashfs-tools erofs-utils util-linux fdisk libcryptsetup12 cryptsetup-bin)
 mapfile -t packages < <(apt-cache "${apt_options[@]}" depends --recurse --no-recommends --no-suggests \
   --no-conflicts --no-breaks --no-replaces --no-enhances "${tools[@]}" | grep -E '^[a-z0-9]' | sort -u)
 (cd "$dir/debs" && apt-get -qq "${apt_options[@]}" download "${packages[@]}")

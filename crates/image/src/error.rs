@@ -12,6 +12,12 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
+    #[error("partition {partition}: the dm-verity hash tree")]
+    Verity {
+        partition: String,
+        #[source]
+        source: nix_repart_verity::VerityError,
+    },
     #[error("writing the GPT of {path} failed")]
     Gpt {
         path: PathBuf,

@@ -11,7 +11,8 @@
 //! 4. **write**: streamed filesystems moved into place if they were
 //!    written elsewhere, then FAT, ext, erofs, swap and `CopyBlocks=`
 //!    into their planned regions;
-//! 5. **derived data**: split files;
+//! 5. **derived data**: dm-verity hash trees (the pair's UUIDs come from
+//!    the root hash), then split files;
 //! 6. **GPT**: protective MBR, both headers and entry arrays;
 //! 7. **compress** the image and split files, if asked;
 //! 8. **commit**: `repart-output.json`, and every output renamed into place.
@@ -51,7 +52,7 @@ pub fn build(
     let measured = measure_all(&b, file)?;
     // 3. plan
     let sizes = ContentSizes(measured.iter().map(|m| m.size).collect());
-    let plan = nix_repart_plan::plan(spec, &identity, &sizes).map_err(ImageError::Plan)?;
+    let mut plan = nix_repart_plan::plan(spec, &identity, &sizes).map_err(ImageError::Plan)?;
     progress.note(&format!("plan: {} partitions, image {}", plan.partitions.len(), plan.image.size));
     // 4. write
     let write_error = |source| ImageError::Write { path: image_path.clone(), source };
@@ -66,6 +67,7 @@ pub fn build(
     }
     drop(measured);
     // 5. derived data
+    output::verity::write_all(spec, &mut plan, file.file, progress)?;
     let mut splits = Vec::new();
     if plan.partitions.iter().any(|p| p.split_file.is_some()) {
         splits = progress

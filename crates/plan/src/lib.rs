@@ -14,8 +14,9 @@ mod identity;
 mod labels;
 mod split;
 pub mod uuids;
+mod verity;
 
-use nix_repart_spec::{Bytes, Designator, ExtKind, Format, ImageSize, Partition, Spec};
+use nix_repart_spec::{Bytes, Designator, ExtKind, Format, ImageSize, Partition, Spec, VerityRole};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -24,6 +25,7 @@ pub use error::PlanError;
 pub use geometry::{gpt_metadata_size, Geometry, Lba, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
 use grow::{grow, Demand};
 pub use identity::{identity, Identity, PartitionIdentity};
+pub use verity::VerityPlan;
 
 /// systemd-repart's `DEFAULT_MIN_SIZE`: a partition with no `SizeMinBytes=`.
 pub const DEFAULT_MIN_SIZE: Bytes = Bytes(10 << 20);
@@ -99,6 +101,13 @@ pub struct PartitionPlan {
     /// asks for split output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_file: Option<String>,
+    /// For a partition of a verity pair: its part in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verity: Option<VerityPlan>,
+    /// The pair's root hash (hex), set by the build once the tree is
+    /// written; `repart-output.json` carries it for both partitions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roothash: Option<String>,
 }
 
 /// How a content size was estimated, and the bound it cannot exceed.
@@ -116,6 +125,7 @@ pub fn plan(spec: &Spec, identity: &Identity, content: &ContentSizes) -> Result<
         return Err(PlanError::TooManyPartitions { count });
     }
     let grain = spec.sector_size.grain();
+    let content = ContentSizes(verity::with_trees(spec, &content.0));
     let demands = spec
         .partitions
         .iter()
@@ -146,6 +156,8 @@ pub fn plan(spec: &Spec, identity: &Identity, content: &ContentSizes) -> Result<
             content_size: content.0.get(i).copied().flatten(),
             content_estimate: None,
             split_file: split::file_name(spec, p, id.uuid, i),
+            verity: verity::verity_plan(p),
+            roothash: None,
         });
         offset = offset + allocation.size + allocation.padding;
     }
@@ -180,7 +192,8 @@ pub fn streaming_offset(spec: &Spec, earlier: &[Option<Bytes>]) -> Result<Option
     let grain = spec.sector_size.grain();
     let start = Bytes(geometry::FIRST_USABLE_BYTE).round_up(grain);
     let mut offset = start;
-    for (p, content) in spec.partitions.iter().zip(earlier) {
+    let earlier = verity::with_trees(spec, earlier);
+    for (p, content) in spec.partitions.iter().zip(&earlier) {
         offset = offset + min_with_padding(&demand(spec, p, *content)?, grain);
     }
     Ok(Some(offset))
@@ -251,7 +264,9 @@ fn demand(spec: &Spec, p: &Partition, content: Option<Bytes>) -> Result<Demand, 
     };
     let needed = content.unwrap_or_default().max(fs_min).round_up(grain);
     let hard = HARD_MIN_SIZE.max(needed);
-    let default_min = if p.format.is_some_and(Format::is_read_only) { Bytes(0) } else { DEFAULT_MIN_SIZE };
+    // Not for read-only formats, nor for either partition of a verity pair.
+    let no_default = p.format.is_some_and(Format::is_read_only) || p.verity.role != VerityRole::Off;
+    let default_min = if no_default { Bytes(0) } else { DEFAULT_MIN_SIZE };
     let min = p.size_min.unwrap_or(default_min).round_up(grain).max(hard);
     if let (Some(content), Some(max)) = (content, p.size_max) {
         if content > max {

@@ -91,6 +91,30 @@ pub fn filesystem_uuid(partition_uuid: Uuid) -> Uuid {
     make_v4(&hmac_sha256(partition_uuid.as_bytes(), &[b"file-system-uuid"]))
 }
 
+/// The dm-verity salt of every verity pair: HMAC-SHA256(seed,
+/// "verity-salt"), as systemd-repart 257 writes it (seen: the salt in
+/// `veritysetup dump` of its hash partitions).
+pub fn verity_salt(seed: Uuid) -> [u8; 32] {
+    hmac_sha256(seed.as_bytes(), &[b"verity-salt"])
+}
+
+/// The UUID in the verity superblock: HMAC-SHA256(seed, "verity-uuid") made
+/// a version 4 UUID (also seen in systemd-repart 257's hash partitions).
+pub fn verity_superblock_uuid(seed: Uuid) -> Uuid {
+    make_v4(&hmac_sha256(seed.as_bytes(), &[b"verity-uuid"]))
+}
+
+/// The partition UUIDs of a verity pair once the root hash is known: the
+/// data partition's is its first 16 bytes, the hash partition's the last
+/// 16, as they are, without version bits (systemd-repart 257).
+pub fn verity_partition_uuids(root_hash: &[u8; 32]) -> (Uuid, Uuid) {
+    let mut first = [0u8; 16];
+    let mut last = [0u8; 16];
+    first.copy_from_slice(&root_hash[..16]);
+    last.copy_from_slice(&root_hash[16..]);
+    (Uuid::from_bytes(first), Uuid::from_bytes(last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

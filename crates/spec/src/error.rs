@@ -193,6 +193,30 @@ pub enum ProblemKind {
     ContentWithoutFormat { partition: String },
     #[error("partition {partition} is Format=swap, which holds no files, but has contents, storePaths or closure")]
     ContentOnSwap { partition: String },
+    #[error("Verity=signature needs a signing key and certificate, which nix-repart does not take (partition {partition}); sign the root hash from repart-output.json instead")]
+    VeritySignature { partition: String },
+    #[error("{value:?} is not a Verity= mode: expected off, data or hash")]
+    NotAVerityMode { value: String },
+    #[error("VerityMatchKey= is empty (partition {partition})")]
+    EmptyMatchKey { partition: String },
+    #[error("{value:?} is not a verity block size: expected a power of two from 512 to 4096")]
+    BadVerityBlockSize { value: String },
+    #[error("VerityMatchKey= without Verity=data or Verity=hash (partition {partition})")]
+    MatchKeyWithoutVerity { partition: String },
+    #[error("Verity= needs VerityMatchKey= to find its pair (partition {partition})")]
+    VerityWithoutMatchKey { partition: String },
+    #[error("{key}= only takes effect on the Verity=hash partition (partition {partition}); set it there")]
+    VerityBlockSizeNotOnHash { partition: String, key: &'static str },
+    #[error("Verity=data needs a read-only filesystem (squashfs or erofs) or CopyBlocks=, not Format={format} (partition {partition})")]
+    VerityOnWritable { partition: String, format: String },
+    #[error(
+        "a Verity=hash partition holds the hash tree only: no Format=, CopyBlocks= or files (partition {partition})"
+    )]
+    VerityHashWithContent { partition: String },
+    #[error("partitions {other} and {partition} are both Verity={role:?} with VerityMatchKey={key}; a key pairs one data and one hash partition")]
+    VerityDuplicate { partition: String, other: String, key: String, role: crate::verity::VerityRole },
+    #[error("partition {partition} has VerityMatchKey={key} but no Verity={missing:?} partition has that key")]
+    VerityUnpaired { partition: String, key: String, missing: crate::verity::VerityRole },
     #[error("the spec has no partitions")]
     NoPartitions,
     #[error("{value:?} is larger than {max}, the largest size nix-repart handles")]

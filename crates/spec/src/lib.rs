@@ -22,6 +22,7 @@ pub mod store;
 pub mod types;
 pub mod validate;
 pub mod values;
+pub mod verity;
 
 use std::path::Path;
 
@@ -36,6 +37,7 @@ pub use settings::MAX_LABEL_UTF16;
 pub use types::{Architecture, Designator, PartitionType};
 pub use validate::{MAX_NAME_BYTES, MAX_PATH_BYTES};
 pub use values::Bytes;
+pub use verity::{Verity, VerityRole};
 
 /// Parses and validates spec text; source paths must be absolute.
 pub fn parse_spec(text: &str) -> Result<Spec, SpecError> {

@@ -164,6 +164,8 @@ pub struct Partition {
     pub exclude_files_target: Vec<String>,
     pub store_paths: Vec<PathBuf>,
     pub nix_store_prefix: String,
+    /// `Verity=` and its pair (see [`crate::verity`]).
+    pub verity: crate::verity::Verity,
 }
 
 /// `Minimize=`: make the partition as small as its filesystem allows.

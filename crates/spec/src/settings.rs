@@ -16,18 +16,8 @@ use crate::validate::{existing_path, parse_uuid, Checker};
 use crate::values::{parse_bool, parse_size, Bytes};
 
 /// systemd-repart `[Partition]` keys that nix-repart does not implement yet.
-const NOT_IMPLEMENTED: &[&str] = &[
-    "Subvolumes",
-    "DefaultSubvolume",
-    "Verity",
-    "VerityMatchKey",
-    "VerityDataBlockSizeBytes",
-    "VerityHashBlockSizeBytes",
-    "EncryptedVolume",
-    "FileSystemSectorSize",
-    "SupplementFor",
-    "Integrity",
-];
+const NOT_IMPLEMENTED: &[&str] =
+    &["Subvolumes", "DefaultSubvolume", "EncryptedVolume", "FileSystemSectorSize", "SupplementFor", "Integrity"];
 
 /// The longest `SplitName=` once its specifiers are expanded (at most).
 const MAX_SPLIT_NAME_BYTES: usize = 160;
@@ -133,6 +123,7 @@ fn empty_partition(id: &str) -> Partition {
         contents: Vec::new(),
         store_paths: Vec::new(),
         nix_store_prefix: String::new(),
+        verity: Default::default(),
     }
 }
 
@@ -190,6 +181,10 @@ fn is_known_key(key: &str) -> bool {
         "MountPoint",
         "Encrypt",
         "AddValidateFS",
+        "Verity",
+        "VerityMatchKey",
+        "VerityDataBlockSizeBytes",
+        "VerityHashBlockSizeBytes",
     ];
     IMPLEMENTED.contains(&key) || NOT_IMPLEMENTED.contains(&key)
 }
@@ -253,6 +248,9 @@ fn apply(
                 check_bool(c, here, value);
             }
         },
+        "Verity" | "VerityMatchKey" | "VerityDataBlockSizeBytes" | "VerityHashBlockSizeBytes" => {
+            crate::verity::apply(c, &here.pointer, here.key, value, p);
+        }
         "NoAuto" => p.no_auto = check_bool(c, here, value),
         "GrowFileSystem" => p.grow_file_system = check_bool(c, here, value),
         "Flags" => {

@@ -80,6 +80,8 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
     for (p, pending) in partitions.iter_mut().zip(&pending) {
         p.format = p.format.map(|format| compression::resolve(c, &p.id, format, pending, &squashfs));
     }
+    let sector_size = check_sector_size(c, raw.sector_size);
+    crate::verity::pair(c, &mut partitions, sector_size);
     // systemd-repart reads `<id>.conf` files in byte order of their names.
     partitions.sort_by(|a, b| a.id.as_bytes().cmp(b.id.as_bytes()));
     let empty = copied_empty(&partitions);
@@ -91,7 +93,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         image_version: raw.image_version,
         seed: check_seed(c, raw.seed.as_deref()),
         architecture,
-        sector_size: check_sector_size(c, raw.sector_size),
+        sector_size,
         image_size: check_image_size(c, raw.image_size.as_deref()),
         split: raw.split.unwrap_or(false),
         compression: check_image_compression(c, &raw.compression),

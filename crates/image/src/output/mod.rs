@@ -1,6 +1,6 @@
 //! Everything that goes into the output files besides the filesystems:
 //! pending files renamed into place at the end ([`pending`]), raw byte
-//! copies ([`blocks`]), split files ([`split`]), the partition table
+//! copies ([`blocks`]), dm-verity hash trees ([`verity`]), split files ([`split`]), the partition table
 //! ([`gpt`]), `repart-output.json` ([`report`]) and `.raw.zst`/`.raw.xz`
 //! ([`compress`]). Nothing here reads a partition's sources.
 
@@ -10,6 +10,7 @@ pub mod gpt;
 pub mod pending;
 pub mod report;
 pub mod split;
+pub mod verity;
 
 pub use pending::PendingFile;
 

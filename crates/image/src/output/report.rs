@@ -1,8 +1,8 @@
 //! `repart-output.json`: one object per partition with the fields and
 //! value spellings of `systemd-repart --json=pretty` (257): type, label,
 //! uuid, partno (from 0; 252 has no such field), file, node, offset,
-//! old_size, raw_size, old_padding, raw_padding, activity, and with split
-//! output split_path (the split file's name, `-` for none; 257 too).
+//! old_size, raw_size, old_padding, raw_padding, activity, roothash for
+//! both partitions of a verity pair, and with split output split_path (the split file's name, `-` for none; 257 too).
 //! nixpkgs' module keeps this file beside the image.
 
 use nix_repart_plan::Plan;
@@ -31,6 +31,9 @@ pub struct RepartEntry {
     pub old_padding: u64,
     pub raw_padding: u64,
     pub activity: &'static str,
+    /// For both partitions of a verity pair: the root hash, in hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roothash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_path: Option<String>,
 }
@@ -54,6 +57,7 @@ pub fn entries(plan: &Plan, split: bool) -> Vec<RepartEntry> {
             old_padding: 0,
             raw_padding: p.padding.0,
             activity: "create",
+            roothash: p.roothash.clone(),
             split_path: split.then(|| p.split_file.clone().unwrap_or_else(|| "-".to_string())),
         })
         .collect()
