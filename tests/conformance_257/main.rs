@@ -19,6 +19,7 @@
 mod common;
 mod layouts;
 mod trees;
+mod verity_layouts;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use common::{extract, read_region, run_ok, set_mtime, sfdisk_dump};
 use layouts::LAYOUTS;
 use serde_json::{json, Value};
 use trees::tree_of;
+use verity_layouts::VERITY_LAYOUTS;
 
 const SEED: &str = "0867da16-f251-457d-a9e8-c31f9a3c220b";
 const EPOCH: u64 = 1_700_000_000;
@@ -46,6 +48,29 @@ pub enum Table {
     /// Same partitions (types, UUIDs, labels, attributes), other sizes:
     /// nix-repart's `Minimize=guess` ext4 is smaller (docs/design.md).
     SmallerExt,
+    /// A verity pair over a filesystem the two tools write differently
+    /// (nix-repart's own squashfs, or 262's erofs): sizes, the pair's
+    /// UUIDs and root hash differ; nix-repart's pair is checked with
+    /// `veritysetup verify` instead, the data by its tree.
+    VerityOwnData,
+}
+
+fn all_layouts() -> impl Iterator<Item = &'static Layout> {
+    LAYOUTS.iter().chain(VERITY_LAYOUTS)
+}
+
+fn has_verity(layout: &Layout) -> bool {
+    layout.partitions.iter().any(|(_, s)| s.iter().any(|(k, _)| *k == "Verity"))
+}
+
+/// How the tables compare with this reference: a verity pair over erofs is
+/// byte-equal only where the erofs is (not with 262).
+fn table_of(layout: &Layout) -> Table {
+    if has_verity(layout) && !versions::erofs_byte_equal() {
+        Table::VerityOwnData
+    } else {
+        layout.table
+    }
 }
 
 pub struct Layout {
@@ -203,8 +228,14 @@ fn compare_reports(layout: &Layout, theirs: &Value, ours: &Value) {
     assert_eq!(theirs.len(), ours.len(), "{}: partition count", layout.name);
     for (t, o) in theirs.iter().zip(ours) {
         for (key, value) in t.as_object().expect("object") {
+            let table = table_of(layout);
             let sized = matches!(key.as_str(), "offset" | "raw_size" | "raw_padding");
-            if key == "file" || key == "node" || (sized && layout.table == Table::SmallerExt) {
+            let from_root_hash = matches!(key.as_str(), "uuid" | "roothash") && t.get("roothash").is_some();
+            if key == "file"
+                || key == "node"
+                || (sized && table != Table::Same)
+                || (from_root_hash && table == Table::VerityOwnData)
+            {
                 continue;
             }
             assert_eq!(o.get(key), Some(value), "{}: field {key} of {}", layout.name, t["label"]);
@@ -214,18 +245,21 @@ fn compare_reports(layout: &Layout, theirs: &Value, ours: &Value) {
 
 fn compare_tables(layout: &Layout, theirs: &Path, ours: &Path) {
     let dump = |p: &Path| sfdisk_dump(&p.to_string_lossy());
-    match layout.table {
+    match table_of(layout) {
         Table::Same => {
             assert_eq!(versions::expected_table(layout, dump(theirs)), dump(ours), "{}: partition tables", layout.name)
         }
-        Table::SmallerExt => {
-            // Everything but start= and size= (and the last LBA).
+        table @ (Table::SmallerExt | Table::VerityOwnData) => {
+            // Everything but start= and size= (and the last LBA); for a
+            // verity pair over other data, its UUIDs too.
+            let uuids = table == Table::VerityOwnData;
             let strip = |text: String| -> Vec<String> {
                 text.lines()
                     .filter(|l| !l.starts_with("last-lba"))
                     .map(|l| {
                         l.split(", ")
                             .filter(|f| !f.contains("start=") && !f.contains("size="))
+                            .filter(|f| !(uuids && f.starts_with("uuid=")))
                             .collect::<Vec<_>>()
                             .join(", ")
                     })
@@ -239,7 +273,7 @@ fn compare_tables(layout: &Layout, theirs: &Path, ours: &Path) {
 fn check(name: &str) {
     common::require_tool(&reference().join("systemd-repart").to_string_lossy());
     common::require_tools(&["sfdisk", "sgdisk"]);
-    let layout = LAYOUTS.iter().find(|l| l.name == name).unwrap_or_else(|| panic!("no layout {name}"));
+    let layout = all_layouts().find(|l| l.name == name).unwrap_or_else(|| panic!("no layout {name}"));
     let temp = tempfile::tempdir().expect("tempdir");
     // NIX_REPART_KEEP=1 keeps the directory for a look after the test.
     let (root, _guard) = if std::env::var_os("NIX_REPART_KEEP").is_some() {
@@ -271,7 +305,7 @@ fn check(name: &str) {
         extract(&their_image, t.0, t.1, &their_fs);
         extract(&our_image, o.0, o.1, &our_fs);
         let same_mkfs = *format == "swap" || (*format == "erofs" && versions::erofs_byte_equal());
-        if same_mkfs && layout.table == Table::Same {
+        if same_mkfs && table_of(layout) == Table::Same {
             assert!(
                 read_region(&their_fs, 0, t.1) == read_region(&our_fs, 0, o.1),
                 "{}: {id} is not byte-equal",
@@ -286,6 +320,39 @@ fn check(name: &str) {
             let ours = tree_of(format, &our_fs, &work.join("o"));
             assert_eq!(theirs, ours, "{}: the {format} trees of {id} differ", layout.name);
         }
+    }
+    check_hash_partitions(layout, dir.path(), (&their_image, &theirs), (&our_image, &ours));
+}
+
+/// Each `Verity=hash` partition: byte-equal with the reference's where the
+/// data is, and in any case verified by veritysetup with nix-repart's root
+/// hash, over nix-repart's data partition.
+fn check_hash_partitions(layout: &Layout, dir: &Path, theirs: (&Path, &Value), ours: (&Path, &Value)) {
+    for (i, (id, settings)) in layout.partitions.iter().enumerate() {
+        if !settings.contains(&("Verity", "hash")) {
+            continue;
+        }
+        let region = |(image, report): (&Path, &Value), index: usize, to: &Path| {
+            let e = &report[index];
+            extract(image, e["offset"].as_u64().expect("offset"), e["raw_size"].as_u64().expect("raw_size"), to);
+        };
+        let (their_hash, our_hash, our_data) =
+            (dir.join(format!("{id}.theirs")), dir.join(format!("{id}.ours")), dir.join(format!("{id}.data")));
+        region(theirs, i, &their_hash);
+        region(ours, i, &our_hash);
+        if table_of(layout) == Table::Same {
+            assert!(
+                std::fs::read(&their_hash).expect("theirs") == std::fs::read(&our_hash).expect("ours"),
+                "{}: hash partition {id} is not byte-equal",
+                layout.name
+            );
+        }
+        let root = ours.1[i]["roothash"].as_str().unwrap_or_else(|| panic!("{}: no roothash for {id}", layout.name));
+        let data = ours.1.as_array().expect("array").iter().position(|e| {
+            e["roothash"].as_str() == Some(root) && e["type"].as_str().is_some_and(|t| !t.ends_with("-verity"))
+        });
+        region(ours, data.expect("the data partition of the pair"), &our_data);
+        run_ok(Command::new(reference().join("veritysetup")).arg("verify").arg(&our_data).arg(&our_hash).arg(root));
     }
 }
 
@@ -328,7 +395,7 @@ macro_rules! layout_tests {
         #[test]
         fn every_layout_has_its_own_test() {
             let mut tested = vec![$($name),*];
-            let mut defined: Vec<&str> = LAYOUTS.iter().map(|l| l.name).collect();
+            let mut defined: Vec<&str> = all_layouts().map(|l| l.name).collect();
             tested.sort_unstable();
             defined.sort_unstable();
             assert_eq!(tested, defined);
@@ -358,4 +425,11 @@ layout_tests! {
     appliance_store_under_prefix => "appliance-store-under-prefix",
     squashfs_xz_and_lz4 => "squashfs-xz-and-lz4",
     specifiers => "specifiers",
+    verity_erofs_store => "verity-erofs-store",
+    verity_4096_sectors => "verity-4096-sectors",
+    verity_fixed_size_image => "verity-fixed-size-image",
+    verity_split_files => "verity-split-files",
+    verity_two_pairs_and_block_sizes => "verity-two-pairs-and-block-sizes",
+    verity_hash_first => "verity-hash-first",
+    verity_squashfs_store => "verity-squashfs-store",
 }

@@ -31,15 +31,18 @@ pub struct RepartEntry {
     pub old_padding: u64,
     pub raw_padding: u64,
     pub activity: &'static str,
-    /// For both partitions of a verity pair: the root hash, in hex.
+    /// For both partitions of a verity pair: the root hash, in hex; `null`
+    /// for the others once any partition has one (as 257 writes the
+    /// column), absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub roothash: Option<String>,
+    pub roothash: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub split_path: Option<String>,
 }
 
 /// The entries for a freshly created image; `split` as the spec asks.
 pub fn entries(plan: &Plan, split: bool) -> Vec<RepartEntry> {
+    let verity = plan.partitions.iter().any(|p| p.roothash.is_some());
     plan.partitions
         .iter()
         .map(|p| RepartEntry {
@@ -57,7 +60,7 @@ pub fn entries(plan: &Plan, split: bool) -> Vec<RepartEntry> {
             old_padding: 0,
             raw_padding: p.padding.0,
             activity: "create",
-            roothash: p.roothash.clone(),
+            roothash: verity.then(|| p.roothash.clone()),
             split_path: split.then(|| p.split_file.clone().unwrap_or_else(|| "-".to_string())),
         })
         .collect()
