@@ -3,7 +3,10 @@
 //! after mounting the squashfs store partition by label; broken images
 //! must fail, for the right reason; and after systemd-repart grows the
 //! image at "first boot" (home and var added, as the appliance's initrd
-//! would), it must verify and boot again with all four partitions.
+//! would), it must verify and boot again with all four partitions. The
+//! same appliance boots with an ext4 root, an lz4hc erofs store, and an
+//! erofs store behind dm-verity (root hash on the kernel command line),
+//! which a flipped byte or a wrong root hash stops.
 
 mod common;
 
@@ -239,6 +242,63 @@ fn compressed_erofs_store_boots() {
         "NIX-REPART-BOOT-OK: erofs-ok fstype=erofs partitions=2 labels=boot,nix-store,",
         "serial log:\n{log}"
     );
+}
+
+/// The appliance with a dm-verity protected erofs store: the initrd opens it
+/// with veritysetup from the root hash on the kernel command line.
+/// `roothash` replaces the right one there.
+fn build_verity(dir: &Path, roothash: Option<&str>) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/appliance/build.sh");
+    let out = dir.join(format!("verity-{}", roothash.map_or("right", |_| "wrong")));
+    let mut command = Command::new("bash");
+    command.arg(script).arg(&out).arg("verity-ok").env("NIX_REPART", bin()).env("ROOT_FORMAT", "verity");
+    if let Some(hash) = roothash {
+        command.env("VERITY_ROOTHASH", hash);
+    }
+    run_ok(&mut command);
+    out.join("appliance.raw")
+}
+
+/// Flips one bit of the first `needle` inside the partition labelled `label`.
+fn flip_in_partition(image: &Path, label: &str, needle: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let report = image.with_file_name("repart-output.json");
+    let entries: serde_json::Value = serde_json::from_slice(&fs::read(report).expect("report")).expect("json");
+    let entry = entries.as_array().expect("array").iter().find(|e| e["label"] == label).expect("partition");
+    let (offset, size) = (entry["offset"].as_u64().expect("offset"), entry["raw_size"].as_u64().expect("size"));
+    let file = fs::OpenOptions::new().read(true).write(true).open(image).expect("open");
+    let mut bytes = vec![0u8; size as usize];
+    file.read_exact_at(&mut bytes, offset).expect("read");
+    let at = bytes.windows(needle.len()).position(|w| w == needle).expect("needle in the partition");
+    file.write_all_at(&[bytes[at] ^ 1], offset + at as u64).expect("write");
+}
+
+#[cfg_attr(
+    any(lacks = "boot", lacks = "verity-tools"),
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot, veritysetup and dmsetup; .ci/run installs them"
+)]
+#[test]
+fn verity_store_boots_and_a_flipped_byte_or_a_wrong_root_hash_does_not() {
+    require_boot_tools();
+    require_tools(&["veritysetup"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = build_verity(dir.path(), None);
+    let log = boot(&image, dir.path());
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-OK: verity-ok fstype=erofs partitions=3 labels=boot,nix-store,nix-store-verity, verity=store",
+        "serial log:\n{log}"
+    );
+    // One bit of the marker's data: dm-verity refuses the block.
+    flip_in_partition(&image, "nix-store", b"verity-ok");
+    let log = boot(&image, dir.path());
+    let line = result_line(&log);
+    assert!(line.starts_with("NIX-REPART-BOOT-FAIL:") && line.contains("is corrupted"), "{line}\n{log}");
+    // A root hash that is not the tree's.
+    let image = build_verity(dir.path(), Some(&"0".repeat(64)));
+    let log = boot(&image, dir.path());
+    let line = result_line(&log);
+    assert!(line.starts_with("NIX-REPART-BOOT-FAIL:") && line.contains("is corrupted"), "{line}\n{log}");
 }
 
 #[cfg_attr(

@@ -13,7 +13,9 @@
 # PATH). ROOT_FORMAT=ext4 builds nixpkgs' layout instead: the marker on an
 # ext4 partition labelled "root" with Minimize=guess (spec-ext4.json.in);
 # ROOT_FORMAT=erofs makes the store partition erofs compressed with lz4hc
-# (spec-erofs.json.in).
+# (spec-erofs.json.in); ROOT_FORMAT=verity an erofs store with its dm-verity
+# hash partition, the root hash on the kernel command line
+# (spec-verity.json.in; VERITY_ROOTHASH= puts another there).
 # Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +27,8 @@ case ${ROOT_FORMAT:-squashfs} in
   squashfs) template=spec.json.in label=nix-store fstype=squashfs ;;
   ext4) template=spec-ext4.json.in label=root fstype=ext4 ;;
   erofs) template=spec-erofs.json.in label=nix-store fstype=erofs ;;
-  *) echo "ROOT_FORMAT must be squashfs, ext4 or erofs" >&2; exit 1 ;;
+  verity) template=spec-verity.json.in label=nix-store fstype=erofs ;;
+  *) echo "ROOT_FORMAT must be squashfs, ext4, erofs or verity" >&2; exit 1 ;;
 esac
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 version=${kernel#/boot/vmlinuz-}
@@ -39,11 +42,20 @@ cp /bin/busybox "$work/initrd/bin/busybox"
 cp "$here/init" "$work/initrd/init"
 chmod 755 "$work/initrd/init"
 i=0
-modules=$(for m in virtio_pci virtio_blk squashfs crc32c_generic ext4 erofs; do modprobe --show-depends -S "$version" "$m"; done)
+modules=$(for m in virtio_pci virtio_blk squashfs crc32c_generic ext4 erofs dm_verity; do modprobe --show-depends -S "$version" "$m"; done)
 for ko in $(echo "$modules" | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++'); do
   cp "$ko" "$work/initrd/lib/modules/$(printf '%02d' $i)-$(basename "$ko")"
   i=$((i + 1))
 done
+# For the verity store: veritysetup and the libraries it loads, at their
+# own paths, to open the store from its superblock and the root hash.
+if [ "${ROOT_FORMAT:-}" = verity ]; then
+  veritysetup=$(command -v veritysetup)
+  for file in "$veritysetup" $(ldd "$veritysetup" | grep -oE '/[^ ]+'); do
+    mkdir -p "$work/initrd$(dirname "$file")"
+    cp -L "$file" "$work/initrd$file"
+  done
+fi
 (cd "$work/initrd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -n -9) > "$work/initrd.img"
 
 # The ESP and the store partition's contents.
@@ -53,10 +65,26 @@ mkdir -p "$work/esp/loader/entries" "$work/store"
 seq 1 150000 > "$work/store/payload"
 payload=$(md5sum "$work/store/payload" | cut -d' ' -f1)
 printf 'timeout 0\ndefault appliance.conf\n' > "$work/esp/loader/loader.conf"
-printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s nix-repart.payload=%s\n' \
-  "$marker" "$label" "$fstype" "$payload" > "$work/esp/loader/entries/appliance.conf"
+# entry ROOTHASH: the loader entry, with nix-repart.roothash= when given.
+entry() {
+  printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s nix-repart.payload=%s%s\n' \
+    "$marker" "$label" "$fstype" "$payload" "${1:+ nix-repart.roothash=$1}" > "$work/esp/loader/entries/appliance.conf"
+}
+entry ""
 cp "$kernel" "$work/esp/vmlinuz"
 cp "$work/initrd.img" "$work/esp/initrd"
 printf '%s' "$store_marker" > "$work/store/marker"
 sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" "$here/$template" > "$work/spec.json"
-"$nix_repart" build "$work/spec.json" -o "$out"
+roothash() { sed -n 's/.*"roothash": "\([0-9a-f]*\)".*/\1/p' "$1/repart-output.json" | head -n 1; }
+if [ "${ROOT_FORMAT:-}" = verity ]; then
+  # The root hash goes on the kernel command line in the ESP, which the
+  # hash does not cover: build once for the hash, then with it (the store
+  # partitions come out the same; checked). VERITY_ROOTHASH overrides it.
+  "$nix_repart" build "$work/spec.json" -o "$work/first"
+  hash=$(roothash "$work/first")
+  entry "${VERITY_ROOTHASH:-$hash}"
+  "$nix_repart" build "$work/spec.json" -o "$out"
+  [ "$(roothash "$out")" = "$hash" ] || { echo "the second build has another root hash" >&2; exit 1; }
+else
+  "$nix_repart" build "$work/spec.json" -o "$out"
+fi
