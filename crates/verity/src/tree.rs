@@ -1,7 +1,8 @@
 //! The hash tree: its size ([`tree_size`], systemd-repart's
 //! `calculate_verity_hash_size()`), and [`write`], which reads the data
-//! region in 1 MiB pieces in parallel, hashes each level in parallel and
-//! writes superblock and levels with positioned writes. Pieces and blocks
+//! region in 1 MiB pieces in parallel, writes the level over the data as
+//! it goes, hashes the levels above in parallel and writes them with
+//! positioned writes. Pieces and blocks
 //! are put together in their order, so the bytes never depend on the
 //! number of threads.
 
@@ -57,6 +58,11 @@ fn check_block(what: &'static str, size: u32) -> Result<(), VerityError> {
 /// set here) and the tree at the start of `hash`, and returns the root
 /// hash. The rest of `hash` is left as it is (zero in a new image).
 /// `counter` is told each piece of data read, in bytes.
+///
+/// Memory stays small: the level over the data, by far the largest, is
+/// written piece by piece where it belongs (each 1 MiB piece of data gives
+/// whole hash blocks); only the digests of its blocks, 1/16 of it or less,
+/// are kept for the levels above.
 pub fn write(
     image: &File,
     data: Region,
@@ -73,41 +79,67 @@ pub fn write(
     if needed > hash.len {
         return Err(VerityError::TooSmall { needed, capacity: hash.len });
     }
-    let (data_block, hash_block) = (u64::from(sb.data_block_size), sb.hash_block_size as usize);
-    sb.data_blocks = data.len.div_ceil(data_block);
-    let salt = sb.salt;
-    let bottom = data_digests(image, data, data_block, &salt, counter)?;
-    let (levels, root) = if sb.data_blocks == 1 {
-        // No levels: the kernel checks the one block against the root.
-        (Vec::new(), bottom[..DIGEST].try_into().unwrap_or([0; DIGEST]))
-    } else {
-        levels(bottom, hash_block, &salt)
-    };
-    let mut first = vec![0u8; hash_block];
+    let hash_block = u64::from(sb.hash_block_size);
+    sb.data_blocks = data.len.div_ceil(u64::from(sb.data_block_size));
+    let mut first = vec![0u8; hash_block as usize];
     first[..Superblock::SIZE].copy_from_slice(&sb.to_bytes());
-    let put = |at: u64, bytes: &[u8]| {
-        image.write_all_at(bytes, at).map_err(|source| VerityError::Write { offset: at, source })
-    };
-    put(hash.offset, &first)?;
-    let mut at = hash.offset + hash_block as u64;
+    put(image, hash.offset, &first)?;
+    let counts = level_counts(sb.data_blocks, hash_block / DIGEST as u64);
+    let top = hash.offset + hash_block;
+    let bottom = Bottom { at: top + counts[1..].iter().sum::<u64>() * hash_block, hash_block: hash_block as usize };
+    let above = bottom_level(image, data, &sb, bottom, counter)?;
+    if sb.data_blocks == 1 || counts.len() == 1 {
+        // One data block: the kernel checks it against the root directly
+        // (no levels; the block written stays unused). One bottom block:
+        // it is the top, and the root is its digest.
+        return Ok(above[..DIGEST].try_into().unwrap_or([0; DIGEST]));
+    }
+    let (levels, root) = levels(above, hash_block as usize, &sb.salt);
+    let mut at = top;
     for level in levels.iter().rev() {
-        put(at, level)?;
+        put(image, at, level)?;
         at += level.len() as u64;
     }
     Ok(root)
 }
 
-/// The digest of every data block, in order (a short last block is
-/// hashed zero-padded, as the kernel reads the zeros after it).
-fn data_digests(
+fn put(image: &File, at: u64, bytes: &[u8]) -> Result<(), VerityError> {
+    image.write_all_at(bytes, at).map_err(|source| VerityError::Write { offset: at, source })
+}
+
+/// The number of blocks of each level, from the one over the data up.
+fn level_counts(data_blocks: u64, per_block: u64) -> Vec<u64> {
+    let mut counts = vec![data_blocks.div_ceil(per_block)];
+    while let Some(&last) = counts.last().filter(|&&c| c > 1) {
+        counts.push(last.div_ceil(per_block));
+    }
+    counts
+}
+
+/// Where the level over the data starts, and its block size.
+#[derive(Clone, Copy)]
+struct Bottom {
+    at: u64,
+    hash_block: usize,
+}
+
+/// Reads the data in 1 MiB pieces in parallel; each piece's digests (a
+/// short last block hashed zero-padded, as the kernel reads the zeros
+/// after it) are written as whole hash blocks at their place in the
+/// bottom level. Returns the digest of every bottom block, in order; for
+/// a single data block, that block's own digest.
+fn bottom_level(
     image: &File,
     data: Region,
-    data_block: u64,
-    salt: &[u8],
+    sb: &Superblock,
+    bottom: Bottom,
     counter: &(dyn Fn(u64) + Sync),
 ) -> Result<Vec<u8>, VerityError> {
-    let pieces = data.len.div_ceil(PIECE);
-    let parts = (0..pieces)
+    let data_block = u64::from(sb.data_block_size);
+    let salt = &sb.salt;
+    // Digests per piece: whole hash blocks (PIECE / 512 * 32 = 64 KiB).
+    let piece_digests = PIECE / data_block * DIGEST as u64;
+    let parts = (0..data.len.div_ceil(PIECE))
         .into_par_iter()
         .map(|i| {
             let start = i * PIECE;
@@ -118,14 +150,21 @@ fn data_digests(
                 .read_exact_at(&mut buf[..len as usize], offset)
                 .map_err(|source| VerityError::Read { offset, source })?;
             counter(len);
-            Ok(buf.chunks(data_block as usize).flat_map(|block| digest(salt, block)).collect::<Vec<u8>>())
+            let mut digests: Vec<u8> = buf.chunks(data_block as usize).flat_map(|block| digest(salt, block)).collect();
+            if sb.data_blocks == 1 {
+                return Ok(digests);
+            }
+            digests.resize(digests.len().div_ceil(bottom.hash_block) * bottom.hash_block, 0);
+            put(image, bottom.at + i * piece_digests, &digests)?;
+            Ok(digests.chunks(bottom.hash_block).flat_map(|block| digest(salt, block)).collect::<Vec<u8>>())
         })
         .collect::<Result<Vec<_>, VerityError>>()?;
     Ok(parts.concat())
 }
 
-/// The levels from the bottom (over the data) to the top (one block), each
-/// as whole hash blocks, and the root hash.
+/// The levels above `digests` (the digests of the level below) up to the
+/// top (one block), each as whole hash blocks, bottom first, and the root
+/// hash.
 fn levels(mut digests: Vec<u8>, hash_block: usize, salt: &[u8]) -> (Vec<Vec<u8>>, [u8; DIGEST]) {
     let mut levels = Vec::new();
     loop {
@@ -153,6 +192,13 @@ mod tests {
         assert_eq!(tree_size(1008 * 512, 512, 512), 69 * 512);
         // 1 GiB of 4 KiB blocks, 128 digests per block: 2048 + 16 + top + sb.
         assert_eq!(tree_size(1 << 30, 4096, 4096), (2 + 2048 + 16) * 4096);
+    }
+
+    #[test]
+    fn level_counts_go_up_to_one_block() {
+        assert_eq!(level_counts(1008, 16), vec![63, 4, 1]);
+        assert_eq!(level_counts(8, 16), vec![1]);
+        assert_eq!(level_counts(262_144, 128), vec![2048, 16, 1]);
     }
 
     #[test]
