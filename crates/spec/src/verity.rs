@@ -1,6 +1,6 @@
 //! dm-verity settings: `Verity=`, `VerityMatchKey=`,
 //! `VerityDataBlockSizeBytes=` and `VerityHashBlockSizeBytes=`, parsed per
-//! partition ([`apply`]) and then paired across the spec ([`pair`]), as
+//! partition (`apply`) and then paired across the spec (`pair`), as
 //! systemd-repart 257 reads them (repart.d(5)):
 //!
 //! - a `Verity=data` partition and a `Verity=hash` partition with the same
@@ -34,7 +34,7 @@ pub enum VerityRole {
     Hash,
 }
 
-/// What a partition's verity settings say, and after [`pair`] its partner.
+/// What a partition's verity settings say, and after `pair` its partner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verity {
     pub role: VerityRole,
@@ -45,7 +45,7 @@ pub struct Verity {
     pub hash_block_size: u32,
     /// The other partition's `id`.
     pub partner: Option<String>,
-    /// As written; resolved into the sizes above by [`pair`].
+    /// As written; resolved into the sizes above by `pair`.
     data_block_setting: Option<u32>,
     hash_block_setting: Option<u32>,
 }

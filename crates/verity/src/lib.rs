@@ -1,7 +1,7 @@
 //! dm-verity hash trees as `veritysetup format` writes them with a
 //! superblock at hash offset 0 (format 1, sha256), computed here instead
 //! of by cryptsetup: [`tree_size`] says how large the hash area is,
-//! [`write`] hashes a data region of an image file and writes the
+//! [`write()`] hashes a data region of an image file and writes the
 //! superblock and the tree into the hash region, returning the root hash.
 //!
 //! The layout (kernel docs, admin-guide/device-mapper/verity.rst, "Hash
