@@ -36,16 +36,16 @@ fn check(algorithm: &str, tool: &str, suffix: &str) {
     let plain = tmp.path().join("plain");
     build_ok(&spec(tmp.path(), serde_json::json!({ "enable": false })), &plain, &[]);
     let packed = spec(tmp.path(), serde_json::json!({ "enable": true, "algorithm": algorithm, "level": 3 }));
-    let (one, two) = (tmp.path().join("j1"), tmp.path().join("j2"));
+    let (one, two) = (tmp.path().join("j1"), tmp.path().join("j4"));
     build_ok(&packed, &one, &["--jobs", "1"]);
-    build_ok(&packed, &two, &["--jobs", "2"]);
+    build_ok(&packed, &two, &["--jobs", "4"]);
     let image = format!("packed_3.raw{suffix}");
     let split = format!("packed_3.esp.raw{suffix}");
     assert_eq!(common::file_names(&one), [split.clone(), image.clone(), "repart-output.json".to_string()]);
     for name in [&image, &split, &"repart-output.json".to_string()] {
         assert!(
             std::fs::read(one.join(name)).unwrap() == std::fs::read(two.join(name)).unwrap(),
-            "{name}: --jobs 1 and 2 differ"
+            "{name}: --jobs 1 and 4 differ"
         );
     }
     assert!(
@@ -83,13 +83,53 @@ fn xz_images_restore_the_raw_image() {
     check("xz", "xz", ".xz");
 }
 
+#[cfg_attr(lacks = "compressors", ignore = "needs zstd and xz; .ci/run installs them")]
+#[test]
+fn zstd_seekable_images_restore_the_raw_image() {
+    check("zstd-seekable", "zstd", ".zst");
+}
+
+/// The seekable format read by its seek table, as a seekable reader does:
+/// the frames (2 MiB each, the last shorter) cover the image in order, and
+/// any one of them decompresses alone to its part of the image.
+#[test]
+fn zstd_seekable_frames_are_found_by_the_seek_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain");
+    build_ok(&spec(tmp.path(), serde_json::json!({ "enable": false })), &plain, &[]);
+    let packed = tmp.path().join("packed");
+    let how = serde_json::json!({ "enable": true, "algorithm": "zstd-seekable", "level": 3 });
+    build_ok(&spec(tmp.path(), how), &packed, &[]);
+    let raw = std::fs::read(plain.join("packed_3.raw")).unwrap();
+    let file = std::fs::read(packed.join("packed_3.raw.zst")).unwrap();
+    let le = |at: usize| u32::from_le_bytes(file[at..at + 4].try_into().unwrap());
+    // Footer: frame count, descriptor, seekable magic.
+    let footer = file.len() - 9;
+    assert_eq!(le(footer + 5), 0x8F92_EAB1, "seekable magic");
+    assert_eq!(file[footer + 4], 0, "descriptor (no checksums)");
+    let frames = le(footer) as usize;
+    let table = footer - frames * 8;
+    assert_eq!(le(table - 8), 0x184D_2A5E, "skippable frame magic");
+    assert_eq!(le(table - 4) as usize, frames * 8 + 9, "skippable frame size");
+    let (mut compressed_at, mut raw_at) = (0usize, 0usize);
+    for i in 0..frames {
+        let (c, d) = (le(table + i * 8) as usize, le(table + i * 8 + 4) as usize);
+        assert!(d == 2 << 20 || i == frames - 1, "frame {i} holds {d} bytes");
+        let frame = zstd::bulk::decompress(&file[compressed_at..compressed_at + c], d).unwrap();
+        assert!(frame == raw[raw_at..raw_at + d], "frame {i} is not its part of the image");
+        compressed_at += c;
+        raw_at += d;
+    }
+    assert_eq!((compressed_at, raw_at), (table - 8, raw.len()), "the frames cover the image and end at the table");
+}
+
 #[test]
 fn bad_compression_settings_name_the_field() {
     let tmp = tempfile::tempdir().unwrap();
     let cases = [
         (
-            serde_json::json!({ "enable": true, "algorithm": "zstd-seekable" }),
-            r#"error: /compression/algorithm: "zstd-seekable" is not an image compression nix-repart knows (zstd, xz)"#,
+            serde_json::json!({ "enable": true, "algorithm": "brotli" }),
+            r#"error: /compression/algorithm: "brotli" is not an image compression nix-repart knows (zstd, zstd-seekable, xz)"#,
         ),
         (
             serde_json::json!({ "enable": true, "algorithm": "xz", "level": 12 }),

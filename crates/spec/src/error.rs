@@ -151,7 +151,7 @@ pub enum ProblemKind {
     LevelWithoutCompression { partition: String },
     #[error("{value:?} is not a squashfs block size (a power of two from 4K to 1M)")]
     BadSquashfsBlockSize { value: String },
-    #[error("{value:?} is not an image compression nix-repart knows (zstd, xz)")]
+    #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]
     UnknownImageCompression { value: String },
     #[error("level {level} is outside {min}..={max} for this algorithm")]
     CompressionLevelRange { level: u64, min: u32, max: u32 },

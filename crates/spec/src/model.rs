@@ -54,7 +54,8 @@ impl Spec {
     }
 }
 
-/// Compression of the finished image: `.raw.zst` or `.raw.xz`, as
+/// Compression of the finished image: `.raw.zst` (plain or seekable) or
+/// `.raw.xz`, as
 /// nixpkgs' `image.repart.compression` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ImageCompression {
@@ -67,13 +68,17 @@ pub struct ImageCompression {
 pub enum ImageCompressionAlgorithm {
     Zstd,
     Xz,
+    /// The zstd seekable format: independent frames and a seek table, as
+    /// nixpkgs writes it with `zeekstd --frame-size 2M`.
+    #[serde(rename = "zstd-seekable")]
+    ZstdSeekable,
 }
 
 impl ImageCompressionAlgorithm {
     /// The file name suffix after `.raw`.
     pub fn suffix(self) -> &'static str {
         match self {
-            ImageCompressionAlgorithm::Zstd => ".zst",
+            ImageCompressionAlgorithm::Zstd | ImageCompressionAlgorithm::ZstdSeekable => ".zst",
             ImageCompressionAlgorithm::Xz => ".xz",
         }
     }
@@ -81,7 +86,7 @@ impl ImageCompressionAlgorithm {
     /// The levels the algorithm takes (zstd without `--ultra`, xz presets).
     pub fn levels(self) -> std::ops::RangeInclusive<u32> {
         match self {
-            ImageCompressionAlgorithm::Zstd => 1..=19,
+            ImageCompressionAlgorithm::Zstd | ImageCompressionAlgorithm::ZstdSeekable => 1..=19,
             ImageCompressionAlgorithm::Xz => 0..=9,
         }
     }

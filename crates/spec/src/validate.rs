@@ -139,6 +139,7 @@ fn check_image_compression(c: &mut Checker, raw: &RawCompression) -> Option<Imag
     let algorithm = match raw.algorithm.as_deref().unwrap_or("zstd") {
         "zstd" => ImageCompressionAlgorithm::Zstd,
         "xz" => ImageCompressionAlgorithm::Xz,
+        "zstd-seekable" => ImageCompressionAlgorithm::ZstdSeekable,
         other => {
             c.problem("/compression/algorithm", ProblemKind::UnknownImageCompression { value: other.to_string() });
             return None;

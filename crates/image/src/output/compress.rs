@@ -1,5 +1,6 @@
 //! Compression of finished outputs into `.raw.zst` / `.raw.xz`, as
-//! nixpkgs' `image.repart.compression` does after systemd-repart.
+//! nixpkgs' `image.repart.compression` does after systemd-repart; the
+//! seekable zstd format is [`crate::output::seekable`]'s.
 //!
 //! Both encoders run in their multi-threaded mode for every `--jobs`
 //! value (one worker included): zstd's and liblzma's multi-threaded
@@ -54,6 +55,10 @@ fn encode(mut input: impl Read, output: &mut File, how: ImageCompression, thread
             encoder.include_checksum(true)?;
             std::io::copy(&mut input, &mut encoder)?;
             encoder.finish()?.flush()
+        }
+        ImageCompressionAlgorithm::ZstdSeekable => {
+            let level = i32::try_from(how.level).unwrap_or(3);
+            crate::output::seekable::encode(input, &mut std::io::BufWriter::new(output), level)
         }
         ImageCompressionAlgorithm::Xz => {
             let stream = liblzma::stream::MtStreamBuilder::new()

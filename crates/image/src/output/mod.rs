@@ -9,6 +9,7 @@ pub mod compress;
 pub mod gpt;
 pub mod pending;
 pub mod report;
+pub mod seekable;
 pub mod split;
 pub mod verity;
 
