@@ -247,3 +247,25 @@ fn derivation_reads_attrs_from_nix_build_top() {
         )
     );
 }
+
+/// `"seed": "random"` (nixpkgs' `seed = null` or `"random"`): accepted, a
+/// new seed per build (other UUIDs), and the build says so.
+#[test]
+fn a_random_seed_gives_other_uuids_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = sample_spec(dir.path(), "");
+    let text = fs::read_to_string(&spec).expect("spec").replace("750b6cd5-c4ae-4012-a15e-7be3c29e6a47", "random");
+    fs::write(&spec, text).expect("spec");
+    let mut uuids = Vec::new();
+    for run in ["a", "b"] {
+        let out = dir.path().join(run);
+        let output = build(&spec, &out, &[]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("seed is random"), "no note about the seed:\n{stderr}");
+        let report: Value =
+            serde_json::from_slice(&fs::read(out.join("repart-output.json")).expect("report")).expect("json");
+        uuids.push(report[0]["uuid"].clone());
+    }
+    assert_ne!(uuids[0], uuids[1], "two random seeds gave the same partition UUID");
+}

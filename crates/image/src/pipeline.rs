@@ -101,7 +101,11 @@ pub fn build(
     }
     work.finish();
     let rows: Vec<Row> = plan.partitions.iter().zip(facts).map(|(planned, facts)| Row::new(planned, facts)).collect();
-    let notes = rows.iter().flat_map(|r| r.facts.notes.clone()).collect();
+    let mut notes: Vec<String> = rows.iter().flat_map(|r| r.facts.notes.clone()).collect();
+    if spec.random_seed {
+        let seed = spec.seed;
+        notes.insert(0, format!("seed is random ({seed}): the UUIDs, and so the image, differ on every build; set a seed to make it reproducible"));
+    }
     let summary = summary::render(&rows, started.elapsed());
     Ok((plan, Written { image: image_path, report: report_path, split_files, notes, summary }))
 }

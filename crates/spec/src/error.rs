@@ -151,6 +151,8 @@ pub enum ProblemKind {
     LevelWithoutCompression { partition: String },
     #[error("{value:?} is not a squashfs block size (a power of two from 4K to 1M)")]
     BadSquashfsBlockSize { value: String },
+    #[error("cannot draw a random seed from /dev/urandom: {reason}")]
+    NoRandomSeed { reason: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]
     UnknownImageCompression { value: String },
     #[error("level {level} is outside {min}..={max} for this algorithm")]

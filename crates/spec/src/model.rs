@@ -23,6 +23,9 @@ pub struct Spec {
     pub name: String,
     pub image_version: Option<String>,
     pub seed: Uuid,
+    /// `"seed": "random"` (nixpkgs' `seed = null` or `"random"`): the seed
+    /// was drawn for this build, so its UUIDs differ on every build.
+    pub random_seed: bool,
     pub architecture: Architecture,
     pub sector_size: SectorSize,
     pub image_size: ImageSize,

@@ -92,6 +92,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         name,
         image_version: raw.image_version,
         seed: check_seed(c, raw.seed.as_deref()),
+        random_seed: raw.seed.as_deref() == Some("random"),
         architecture,
         sector_size,
         image_size: check_image_size(c, raw.image_size.as_deref()),
@@ -193,11 +194,28 @@ fn check_file_name(c: &mut Checker, pointer: &str, value: &str) -> bool {
 }
 
 fn check_seed(c: &mut Checker, seed: Option<&str>) -> Uuid {
+    if seed == Some("random") {
+        return random_seed(c);
+    }
     let text = seed.unwrap_or(DEFAULT_SEED);
     match parse_uuid(text) {
         Some(uuid) => uuid,
         None => {
             c.problem("/seed", ProblemKind::NotAUuid { value: text.to_string() });
+            Uuid::nil()
+        }
+    }
+}
+
+/// 16 bytes from the kernel's random source, as systemd-repart draws a
+/// seed when told `--seed=random`.
+fn random_seed(c: &mut Checker) -> Uuid {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
+        Ok(()) => Uuid::from_bytes(bytes),
+        Err(e) => {
+            c.problem("/seed", ProblemKind::NoRandomSeed { reason: e.to_string() });
             Uuid::nil()
         }
     }
