@@ -1,71 +1,103 @@
-//! Writes the protective MBR and both GPT headers and entry arrays with the
-//! `gpt` crate's low-level pieces. Partitions are built directly from the
-//! plan, so nothing is random (the crate's `add_partition` would pick GUIDs
-//! itself); with first usable LBA 2048 this gives the bytes systemd-repart
-//! 252 writes. The partition data area is not touched here.
+//! Writes the protective MBR (the `gpt` crate's `ProtectiveMBR`) and both
+//! GPT headers and entry arrays (UEFI 2.10 §5.3), for any sector size from
+//! 512 to 4096 bytes: the `gpt` crate's header writer knows 512 and 4096
+//! only. Entries come straight from the plan, so nothing is random; with
+//! first usable LBA 2048 the bytes are systemd-repart's (and, for 512 and
+//! 4096, the `gpt` crate's: tests/pinned_images.rs and the 252
+//! conformance test pin them). The partition data area is not touched.
 
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom, Write};
+use std::io;
+use std::os::unix::fs::FileExt;
 
-use gpt::disk::LogicalBlockSize;
-use gpt::header::{Header, HeaderBuilder};
 use gpt::mbr::ProtectiveMBR;
-use gpt::partition::Partition;
-use gpt::partition_types::{OperatingSystem, Type};
 use nix_repart_plan::{Plan, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
+use uuid::Uuid;
 
-fn io_error(e: impl std::fmt::Display) -> io::Error {
-    io::Error::other(e.to_string())
-}
+const HEADER_SIZE: usize = 92;
 
-fn block_size(plan: &Plan) -> io::Result<LogicalBlockSize> {
-    LogicalBlockSize::try_from(plan.image.sector_size.0)
+fn crc32(bytes: &[u8]) -> u32 {
+    crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(bytes)
 }
 
 /// Writes the partition table of `plan` into `file`, which already has the
 /// image's final size.
-pub fn write_table(mut file: &File, plan: &Plan) -> io::Result<()> {
-    let lb = block_size(plan)?;
-    let sectors = plan.image.size.0 / plan.image.sector_size.0;
+pub fn write_table(file: &File, plan: &Plan) -> io::Result<()> {
+    let sector = plan.image.sector_size.0;
+    let sectors = plan.image.size.0 / sector;
     write_protective_mbr(file, sectors)?;
-    let mut primary = build_header(plan, lb, sectors)?;
-    let mut backup = HeaderBuilder::from_header(&primary).primary(false).build(lb).map_err(io_error)?;
-    for (index, p) in plan.partitions.iter().enumerate() {
-        let entry = Partition {
-            part_type_guid: Type { guid: p.type_guid, os: OperatingSystem::None },
-            part_guid: p.uuid,
-            first_lba: p.first_lba.0,
-            last_lba: p.last_lba.0,
-            flags: p.attributes,
-            name: p.label.clone(),
-        };
-        for header in [&primary, &backup] {
-            entry.write_to_device(&mut file, index as u64, header.part_start, lb, header.part_size)?;
-        }
+    let entries = entry_array(plan);
+    let array_sectors = (entries.len() as u64).div_ceil(sector);
+    let entries_crc = crc32(&entries);
+    let last = sectors.saturating_sub(1);
+    let backup_entries = last.saturating_sub(array_sectors);
+    let headers = [(1, last, 2), (last, 1, backup_entries)];
+    for (my_lba, alternate, entries_lba) in headers {
+        file.write_all_at(&entries, entries_lba * sector)?;
+        let header = header(plan, my_lba, alternate, entries_lba, entries_crc);
+        let mut block = vec![0u8; sector as usize];
+        block[..HEADER_SIZE].copy_from_slice(&header);
+        file.write_all_at(&block, my_lba * sector)?;
     }
-    primary.write_primary(&mut file, lb).map_err(io_error)?;
-    backup.write_backup(&mut file, lb).map_err(io_error)?;
-    file.flush()
+    Ok(())
 }
 
-fn build_header(plan: &Plan, lb: LogicalBlockSize, sectors: u64) -> io::Result<Header> {
-    HeaderBuilder::new()
-        .disk_guid(plan.image.disk_uuid)
-        .primary(true)
-        .backup_lba(sectors.saturating_sub(1))
-        .first_usable(plan.image.first_usable_lba.0)
-        .last_usable(plan.image.last_usable_lba.0)
-        .num_parts(PARTITION_ENTRIES as u32)
-        .part_size(PARTITION_ENTRY_SIZE as u32)
-        .build(lb)
-        .map_err(io_error)
+fn put_u32(b: &mut [u8], at: usize, v: u32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put_u64(b: &mut [u8], at: usize, v: u64) {
+    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+/// GUIDs are stored with their first three fields little endian.
+fn put_guid(b: &mut [u8], at: usize, g: Uuid) {
+    b[at..at + 16].copy_from_slice(&g.to_bytes_le());
+}
+
+/// One GPT header (§5.3.2), its CRC over the 92 bytes with the field zero.
+fn header(plan: &Plan, my_lba: u64, alternate: u64, entries_lba: u64, entries_crc: u32) -> [u8; HEADER_SIZE] {
+    let mut h = [0u8; HEADER_SIZE];
+    h[0..8].copy_from_slice(b"EFI PART");
+    put_u32(&mut h, 8, 0x0001_0000);
+    put_u32(&mut h, 12, HEADER_SIZE as u32);
+    put_u64(&mut h, 24, my_lba);
+    put_u64(&mut h, 32, alternate);
+    put_u64(&mut h, 40, plan.image.first_usable_lba.0);
+    put_u64(&mut h, 48, plan.image.last_usable_lba.0);
+    put_guid(&mut h, 56, plan.image.disk_uuid);
+    put_u64(&mut h, 72, entries_lba);
+    put_u32(&mut h, 80, PARTITION_ENTRIES as u32);
+    put_u32(&mut h, 84, PARTITION_ENTRY_SIZE as u32);
+    put_u32(&mut h, 88, entries_crc);
+    let crc = crc32(&h);
+    put_u32(&mut h, 16, crc);
+    h
+}
+
+/// All 128 entries (§5.3.3), unused ones zero; names UTF-16LE, at most 36
+/// code units (the spec refuses longer labels).
+fn entry_array(plan: &Plan) -> Vec<u8> {
+    let size = PARTITION_ENTRY_SIZE as usize;
+    let mut array = vec![0u8; PARTITION_ENTRIES as usize * size];
+    for (i, p) in plan.partitions.iter().enumerate() {
+        let e = &mut array[i * size..(i + 1) * size];
+        put_guid(e, 0, p.type_guid);
+        put_guid(e, 16, p.uuid);
+        put_u64(e, 32, p.first_lba.0);
+        put_u64(e, 40, p.last_lba.0);
+        put_u64(e, 48, p.attributes);
+        for (j, unit) in p.label.encode_utf16().take(36).enumerate() {
+            e[56 + 2 * j..58 + 2 * j].copy_from_slice(&unit.to_le_bytes());
+        }
+    }
+    array
 }
 
 /// The protective MBR (UEFI 2.10 §5.2.3): one 0xEE record from LBA 1 over
 /// the whole disk, capped at 0xFFFFFFFF sectors.
-fn write_protective_mbr(mut file: &File, sectors: u64) -> io::Result<()> {
+fn write_protective_mbr(file: &File, sectors: u64) -> io::Result<()> {
     let covered = u32::try_from(sectors.saturating_sub(1)).unwrap_or(u32::MAX);
     let mbr = ProtectiveMBR::with_lb_size(covered);
-    file.seek(SeekFrom::Start(0))?;
-    file.write_all(&mbr.to_bytes())
+    file.write_all_at(&mbr.to_bytes(), 0)
 }
