@@ -198,7 +198,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "bad sector size",
             r#"{"version": 1, "name": "img", "sectorSize": 1000, "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
-            vec!["error: /sectorSize: sector size 1000 is not supported; use 512 or 4096"],
+            vec!["error: /sectorSize: sector size 1000 is not supported; use 512, 1024, 2048 or 4096"],
         ),
         (
             "not a store path",

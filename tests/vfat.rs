@@ -208,6 +208,18 @@ fn fat32_4096() {
     round_trip(4096, r#", "SizeMinBytes": "1G""#, 100, "Fat32");
 }
 
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
+#[test]
+fn fat16_1024() {
+    round_trip(1024, r#", "SizeMinBytes": "64M""#, 300, "Fat16");
+}
+
+#[cfg_attr(lacks = "dosfstools", ignore = "needs dosfstools and mtools; .ci/run installs them")]
+#[test]
+fn fat32_2048() {
+    round_trip(2048, r#", "SizeMinBytes": "600M""#, 100, "Fat32");
+}
+
 #[test]
 fn builds_are_identical_across_jobs_and_creation_order() {
     let dir = tempfile::tempdir().expect("tempdir");

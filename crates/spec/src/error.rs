@@ -119,7 +119,7 @@ pub enum ProblemKind {
     UnknownType { value: String },
     #[error("{value:?} is not an architecture (one of: {expected})")]
     UnknownArchitecture { value: String, expected: String },
-    #[error("sector size {value} is not supported; use 512 or 4096")]
+    #[error("sector size {value} is not supported; use 512, 1024, 2048 or 4096")]
     BadSectorSize { value: u64 },
     #[error("label {label:?} is {units} UTF-16 code units long; GPT allows at most 36")]
     LabelTooLong { label: String, units: usize },

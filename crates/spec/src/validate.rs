@@ -242,7 +242,7 @@ fn check_architecture(c: &mut Checker, arch: Option<&str>) -> Architecture {
 fn check_sector_size(c: &mut Checker, sector_size: Option<u64>) -> SectorSize {
     match sector_size {
         None => SectorSize(512),
-        Some(v @ (512 | 4096)) => SectorSize(v as u32),
+        Some(v @ (512 | 1024 | 2048 | 4096)) => SectorSize(v as u32),
         Some(value) => {
             c.problem("/sectorSize", ProblemKind::BadSectorSize { value });
             SectorSize(512)
