@@ -53,17 +53,52 @@ fn min_above_max_is_compared_after_repart_rounding() {
 fn settings_nix_repart_lacks_are_named() {
     // Keys are reported in byte order (the JSON object is read sorted).
     assert_eq!(
-        problems(&with_config(r#"{"Type": "esp", "Verity": "data", "Encrypt": "tpm2"}"#)),
+        problems(&with_config(r#"{"Type": "esp", "Subvolumes": "/a", "Encrypt": "tpm2"}"#)),
         vec![
             Problem {
                 pointer: "/partitions/0/repartConfig/Encrypt".into(),
                 kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Encrypt".into() },
             },
             Problem {
-                pointer: "/partitions/0/repartConfig/Verity".into(),
-                kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Verity".into() },
+                pointer: "/partitions/0/repartConfig/Subvolumes".into(),
+                kind: ProblemKind::NotImplemented { partition: "10-p".into(), key: "Subvolumes".into() },
             },
         ]
+    );
+}
+
+#[test]
+fn verity_settings_are_checked_alone_and_as_pairs() {
+    use nix_repart_spec::VerityRole;
+    // Without a key, on a partition with nothing read-only to protect.
+    assert_eq!(
+        problems(&with_config(r#"{"Type": "esp", "Verity": "data"}"#)),
+        vec![
+            Problem {
+                pointer: "/partitions/0/repartConfig/Verity".into(),
+                kind: ProblemKind::VerityWithoutMatchKey { partition: "10-p".into() },
+            },
+            Problem {
+                pointer: "/partitions/0/repartConfig/Verity".into(),
+                kind: ProblemKind::VerityOnWritable { partition: "10-p".into(), format: "none".into() },
+            },
+        ]
+    );
+    // A hash partition whose data partition is missing.
+    assert_eq!(
+        problems(&with_config(r#"{"Type": "usr-verity", "Verity": "hash", "VerityMatchKey": "k"}"#)),
+        one(
+            "/partitions/0/repartConfig/VerityMatchKey",
+            ProblemKind::VerityUnpaired { partition: "10-p".into(), key: "k".into(), missing: VerityRole::Data }
+        )
+    );
+    // Block sizes belong on the hash partition.
+    assert_eq!(
+        problems(&with_config(r#"{"Type": "usr", "Format": "erofs", "VerityDataBlockSizeBytes": "4096"}"#)),
+        one(
+            "/partitions/0/repartConfig/VerityDataBlockSizeBytes",
+            ProblemKind::VerityBlockSizeNotOnHash { partition: "10-p".into(), key: "VerityDataBlockSizeBytes" }
+        )
     );
 }
 
