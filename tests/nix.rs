@@ -11,30 +11,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::nix::nix;
 use common::{partitions, require_tool, run, run_ok};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The settings every Nix command here runs with: no daemon, substituters
-/// or sandbox, and no build users. A new Debian machine has no `nixbld`
-/// group (nix-bin installed without recommends creates none) and no
-/// /etc/nix/nix.conf, so the tests never rely on either.
-const NIX_CONFIG: &str = "substituters =\nsandbox = false\nbuild-users-group =";
-
-/// A Nix command with [`NIX_CONFIG`]. The first one in this process
-/// initialises the Nix state once: on a new machine, Nix commands started
-/// in parallel race to create /nix/var/nix and fail with "File exists".
-fn nix(tool: &str) -> Command {
-    static INIT: std::sync::Once = std::sync::Once::new();
-    INIT.call_once(|| {
-        let out = run(Command::new("nix-store").arg("--init").env("NIX_CONFIG", NIX_CONFIG));
-        assert!(out.status.success(), "nix-store --init: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    let mut cmd = Command::new(tool);
-    cmd.env("NIX_CONFIG", NIX_CONFIG).current_dir(root());
-    cmd
 }
 
 fn nix_files(dir: &Path, found: &mut Vec<PathBuf>) {
@@ -106,18 +87,17 @@ fn bad_options_name_the_option() {
     let esp = r#"esp = { repartConfig.Type = "esp"; repartConfig.Format = "vfat"; }"#;
     let cases = [
         (
-            format!(r#"{{ name = "x"; seed = null; partitions = {{ {esp}; }}; }}"#),
-            "image.repart.seed: null asks for random partition UUIDs; nix-repart images are reproducible, so set a UUID (uuidgen)",
-        ),
-        (
             format!(r#"{{ name = "x"; seed = "1234"; partitions = {{ {esp}; }}; }}"#),
             r#"image.repart.seed: "1234" is not a UUID"#,
         ),
         (format!(r#"{{ name = "a/b"; partitions = {{ {esp}; }}; }}"#), r#"image.repart.name: "a/b" must be a non-empty string without '/'"#),
-        (format!(r#"{{ name = "x"; sectorSize = 2048; partitions = {{ {esp}; }}; }}"#), "image.repart.sectorSize: 2048 is not 512 or 4096"),
         (
-            format!(r#"{{ name = "x"; compression = {{ enable = true; algorithm = "zstd-seekable"; }}; partitions = {{ {esp}; }}; }}"#),
-            r#"image.repart.compression.algorithm: "zstd-seekable" is not one nix-repart writes (zstd, xz)"#,
+            format!(r#"{{ name = "x"; sectorSize = 1000; partitions = {{ {esp}; }}; }}"#),
+            "image.repart.sectorSize: 1000 is not a power of two from 512 to 4096",
+        ),
+        (
+            format!(r#"{{ name = "x"; compression = {{ enable = true; algorithm = "brotli"; }}; partitions = {{ {esp}; }}; }}"#),
+            r#"image.repart.compression.algorithm: "brotli" is not one nix-repart writes (zstd, zstd-seekable, xz)"#,
         ),
         (r#"{ name = "x"; partitions = { }; }"#.to_string(), "image.repart.partitions: must define at least one partition"),
         (

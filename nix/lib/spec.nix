@@ -74,10 +74,13 @@ let
     architectures.${cpu}
       or (fail "system" "${toJSON system}: no systemd architecture is known for CPU ${toJSON cpu}");
 
+  # null and "random" (nixpkgs: no --seed, or --seed=random) draw a seed
+  # per build; nix-repart says so in a note, since the image is then not
+  # reproducible.
   checkSeed =
     seed:
     if seed == null || seed == "random" then
-      fail "image.repart.seed" "${toJSON seed} asks for random partition UUIDs; nix-repart images are reproducible, so set a UUID (uuidgen)"
+      "random"
     else if !(isString seed) || match uuidPattern seed == null then
       fail "image.repart.seed" "${toJSON seed} is not a UUID"
     else
@@ -92,10 +95,10 @@ let
 
   checkSectorSize =
     size:
-    if size == null || size == 512 || size == 4096 then
+    if size == null || elem size [ 512 1024 2048 4096 ] then
       size
     else
-      fail "image.repart.sectorSize" "${toJSON size} is not 512 or 4096";
+      fail "image.repart.sectorSize" "${toJSON size} is not a power of two from 512 to 4096";
 
   checkImageSize =
     size:
@@ -121,12 +124,12 @@ let
       fail "${option}.${quote (builtins.head unknown)}" "no such option (known: ${concatStringsSep ", " known})"
     else if !(isBool enable) then
       fail "${option}.enable" "${toJSON enable} is not a boolean"
-    else if !(elem algorithm [ "zstd" "xz" ]) then
-      fail "${option}.algorithm" "${toJSON algorithm} is not one nix-repart writes (zstd, xz)"
+    else if !(elem algorithm [ "zstd" "xz" "zstd-seekable" ]) then
+      fail "${option}.algorithm" "${toJSON algorithm} is not one nix-repart writes (zstd, zstd-seekable, xz)"
     else
       {
         inherit enable algorithm;
-        # nixpkgs' default level for both algorithms.
+        # nixpkgs' default level for every algorithm.
         level = compression.level or 3;
       };
 

@@ -4,10 +4,10 @@
 #
 # Importing this module is the whole switch: it disables nixpkgs' module
 # (so an `imports = [ "${modulesPath}/image/repart.nix" ]` left in place is
-# harmless) and declares the options itself. The conversion to a
-# nix-repart spec is ../lib/spec.nix (pure, tested without nixpkgs); the
-# derivation is ../lib/image.nix. Not supported (an assertion says so):
-# verityStore, compression.algorithm = "zstd-seekable", seed = null.
+# harmless) and declares the options itself, with nixpkgs' renamed
+# aliases (imageFile, imageFileBasename). The conversion to a nix-repart
+# spec is ../lib/spec.nix (pure, tested without nixpkgs); the derivation is
+# ../lib/image.nix. Not supported yet: verityStore (docs/nixos.md).
 {
   config,
   lib,
@@ -23,8 +23,16 @@ let
   maxLabelLength = 36;
 
   toSpec = import ../lib/spec.nix;
+
+  # The overlay's package when applied, else one built from this source.
+  defaultPackage = pkgs.buildPackages.nix-repart or (pkgs.buildPackages.callPackage ../package.nix { });
+  # A package left from nixpkgs' docs (a systemd) builds nothing here: the
+  # image is built with nix-repart anyway, and a warning says so.
+  isNixRepart = p: lib.hasPrefix "nix-repart" (p.pname or (lib.getName p));
+  package = if isNixRepart cfg.package then cfg.package else defaultPackage;
+
   # For the build platform, as nixpkgs builds repart images.
-  mkImage = pkgs.buildPackages.callPackage ../lib/image.nix { nix-repart = cfg.package; };
+  mkImage = pkgs.buildPackages.callPackage ../lib/image.nix { nix-repart = package; };
 
   partitionOptions =
     { name, config, ... }:
@@ -124,7 +132,34 @@ in
 {
   disabledModules = [ "image/repart.nix" ];
 
-  imports = [ (modulesPath + "/image/file-options.nix") ];
+  imports = [
+    (modulesPath + "/image/file-options.nix")
+    # nixpkgs keeps these as aliases (since 24.11); its own tests read them.
+    (lib.mkRenamedOptionModuleWith {
+      sinceRelease = 2411;
+      from = [
+        "image"
+        "repart"
+        "imageFileBasename"
+      ];
+      to = [
+        "image"
+        "baseName"
+      ];
+    })
+    (lib.mkRenamedOptionModuleWith {
+      sinceRelease = 2411;
+      from = [
+        "image"
+        "repart"
+        "imageFile"
+      ];
+      to = [
+        "image"
+        "fileName"
+      ];
+    })
+  ];
 
   options.image.repart = {
     name = lib.mkOption {
@@ -140,11 +175,13 @@ in
     };
 
     seed = lib.mkOption {
-      # nullOr for nixpkgs' type; null (random UUIDs) is refused by
-      # ../lib/spec.nix with a message naming this option.
       type = lib.types.nullOr lib.types.str;
       default = "0867da16-f251-457d-a9e8-c31f9a3c220b";
-      description = "UUID from which the disk and partition UUIDs are derived (nixpkgs' default).";
+      description = ''
+        UUID from which the disk and partition UUIDs are derived (nixpkgs'
+        default). `null` or `"random"` draw a seed for each build: the image
+        is then not reproducible, and the build says so.
+      '';
     };
 
     split = lib.mkOption {
@@ -154,14 +191,11 @@ in
     };
 
     sectorSize = lib.mkOption {
-      type = lib.types.nullOr (
-        lib.types.enum [
-          512
-          4096
-        ]
-      );
+      # nixpkgs' type; ../lib/spec.nix checks the power of two.
+      type = lib.types.nullOr lib.types.int;
       default = 512;
-      description = "Logical sector size of the image.";
+      example = lib.literalExpression "4096";
+      description = "Logical sector size of the image: a power of two from 512 to 4096.";
     };
 
     imageSize = lib.mkOption {
@@ -177,14 +211,15 @@ in
         type = lib.types.enum [
           "zstd"
           "xz"
+          "zstd-seekable"
         ];
         default = "zstd";
-        description = "Compression algorithm (`.raw.zst` or `.raw.xz`).";
+        description = "Compression algorithm (`.raw.zst`, `.raw.xz`, or `.raw.zst` in the seekable format).";
       };
       level = lib.mkOption {
         type = lib.types.int;
         default = 3;
-        description = "Compression level (zstd 1-19, xz 0-9).";
+        description = "Compression level (zstd and zstd-seekable 1-19, xz 0-9).";
       };
     };
 
@@ -199,16 +234,31 @@ in
 
     package = lib.mkOption {
       type = lib.types.package;
-      # The overlay's package when applied, else one built from this source.
-      default = pkgs.buildPackages.nix-repart or (pkgs.buildPackages.callPackage ../package.nix { });
+      default = defaultPackage;
       defaultText = lib.literalExpression "pkgs.buildPackages.nix-repart";
-      description = "The nix-repart package that builds the image (for the build platform).";
+      description = ''
+        The nix-repart package that builds the image (for the build
+        platform). Anything else (a systemd package, as nixpkgs' docs have
+        it) gets a warning, and nix-repart builds the image anyway.
+      '';
     };
 
     partitions = lib.mkOption {
       type = with lib.types; attrsOf (submodule partitionOptions);
       default = { };
       description = "The partitions, by definition name (`10-esp`); placed in name order.";
+    };
+
+    finalPartitions = lib.mkOption {
+      type = lib.types.attrs;
+      internal = true;
+      readOnly = true;
+      description = ''
+        The partitions as the image is built from them (nixpkgs' internal
+        option). nixpkgs adds a `closure` file to each; nix-repart reads
+        the closure through `exportReferencesGraph` instead, so these are
+        the partitions as defined.
+      '';
     };
 
     image = lib.mkOption {
@@ -240,20 +290,31 @@ in
         {
           zstd = ".zst";
           xz = ".xz";
+          zstd-seekable = ".zst";
         }
         .${cfg.compression.algorithm};
 
     image.repart = {
       name = lib.mkIf (config.system.image.id != null) (lib.mkOptionDefault config.system.image.id);
 
-      assertions = lib.mapAttrsToList (id: p: {
-        assertion = labelOf p == null || builtins.stringLength (labelOf p) <= maxLabelLength;
-        message = ''
-          The partition label '${toString (labelOf p)}'
-          defined for '${id}' is ${toString (builtins.stringLength (toString (labelOf p)))} characters long,
-          but the maximum label length supported by UEFI is ${toString maxLabelLength}.
-        '';
-      }) cfg.partitions;
+      finalPartitions = cfg.partitions;
+
+      assertions = lib.flatten (
+        lib.mapAttrsToList (id: p: [
+          {
+            assertion = labelOf p == null || builtins.stringLength (labelOf p) <= maxLabelLength;
+            message = ''
+              The partition label '${toString (labelOf p)}'
+              defined for '${id}' is ${toString (builtins.stringLength (toString (labelOf p)))} characters long,
+              but the maximum label length supported by UEFI is ${toString maxLabelLength}.
+            '';
+          }
+          {
+            assertion = p.repartConfig ? Type;
+            message = "image.repart.partitions.${id}.repartConfig.Type is not set: every partition needs a type (e.g. \"esp\", \"root\", \"usr\", \"linux-generic\").";
+          }
+        ]) cfg.partitions
+      );
 
       warnings = lib.flatten (
         lib.mapAttrsToList (
@@ -270,6 +331,11 @@ in
             the effect of `stripNixStorePrefix = true`.
           ''
         ) cfg.partitions
+        ++ lib.optional (!isNixRepart cfg.package) ''
+          image.repart.package is ${lib.getName cfg.package}, not nix-repart (a setting
+          for nixpkgs' systemd-repart module?); the image is built with nix-repart
+          anyway. Remove the setting, or set it to a nix-repart package.
+        ''
       );
 
       image = lib.asserts.checkAssertWarn cfg.assertions cfg.warnings (mkImage (toSpec specOptions));

@@ -5,6 +5,8 @@
 #![allow(dead_code)]
 
 pub mod listing;
+pub mod nix;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

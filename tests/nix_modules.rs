@@ -1,0 +1,142 @@
+//! The NixOS module under real nixpkgs: `nix/modules/image-repart.nix` and
+//! nixpkgs' own `nixos/modules/image/repart.nix` are evaluated with real
+//! nixpkgs `lib.evalModules` on the same configurations
+//! (`tests/nix/modules/configs`: the manual's example, nixpkgs' appliance
+//! test, every option), and must agree partition by partition: the
+//! repart.d text (nixpkgs' INI generator on both sides), contents,
+//! storePaths, nixStorePrefix, and the image's base and file names (also
+//! through the renamed `imageFile` alias). Our spec is then planned by the
+//! binary. What `tests/nix/modules/eval.nix` stubs, and why, it says.
+//!
+//! nixpkgs is `../shared/nixpkgs` when it is there, else `<nixpkgs>` from
+//! NIX_PATH; under `CI=true` one of them must be found.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::nix::nix;
+use common::{bin, in_ci, require_tool, run};
+use serde_json::Value;
+
+/// nixpkgs' lib and image modules, or `None` (the test is then skipped
+/// with the reason, and fails under CI).
+fn nixpkgs() -> Option<PathBuf> {
+    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/nixpkgs");
+    let usable = |p: &PathBuf| p.join("lib/default.nix").exists() && p.join("nixos/modules/image/repart.nix").exists();
+    if usable(&shared) {
+        return Some(shared);
+    }
+    let out = nix("nix-instantiate").args(["--find-file", "nixpkgs"]).output().ok()?;
+    let found = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    usable(&found).then_some(found)
+}
+
+fn require_nixpkgs() -> Option<PathBuf> {
+    require_tool("nix-instantiate");
+    let found = nixpkgs();
+    if found.is_none() {
+        assert!(!in_ci(), "no nixpkgs: neither ../shared/nixpkgs nor <nixpkgs> in NIX_PATH");
+        eprintln!("no nixpkgs (../shared/nixpkgs or <nixpkgs>): not evaluated");
+    }
+    found
+}
+
+/// `eval.nix` for one module and configuration: its JSON, and stderr.
+fn eval(nixpkgs: &PathBuf, module: &str, configuration: &PathBuf) -> Result<(Value, String), String> {
+    let out = run(nix("nix-instantiate")
+        .args(["--eval", "--strict", "--json", "tests/nix/modules/eval.nix"])
+        .arg("--arg")
+        .arg("nixpkgs")
+        .arg(nixpkgs)
+        .args(["--argstr", "module", module])
+        .arg("--arg")
+        .arg("configuration")
+        .arg(configuration));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if !out.status.success() {
+        return Err(stderr);
+    }
+    Ok((serde_json::from_slice(&out.stdout).map_err(|e| format!("{e}: {stderr}"))?, stderr))
+}
+
+fn configs() -> Vec<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nix/modules/configs");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir).expect("configs").map(|e| e.expect("entry").path()).collect();
+    found.sort();
+    found
+}
+
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn our_module_agrees_with_nixpkgs_and_its_spec_plans() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    let configs = configs();
+    assert!(configs.len() >= 3, "{configs:?}");
+    for config in configs {
+        let name = config.file_stem().expect("name").to_string_lossy().into_owned();
+        let (mut ours, _) = eval(&nixpkgs, "ours", &config).unwrap_or_else(|e| panic!("{name}, ours: {e}"));
+        let (theirs, _) = eval(&nixpkgs, "nixpkgs", &config).unwrap_or_else(|e| panic!("{name}, nixpkgs: {e}"));
+        let ours_only = ours.as_object_mut().expect("object");
+        let spec = ours_only.remove("spec").expect("our spec");
+        ours_only.remove("tools");
+        assert_eq!(ours, theirs, "{name}: the modules disagree");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let text = common::store::onto_temp_store(&spec.to_string(), tmp.path());
+        let spec_file = tmp.path().join("spec.json");
+        std::fs::write(&spec_file, text).expect("spec");
+        let plan = run(Command::new(bin()).arg("plan").arg(&spec_file));
+        assert!(plan.status.success(), "{name}: nix-repart plan: {}", String::from_utf8_lossy(&plan.stderr));
+    }
+}
+
+/// A configuration file with `body` as its `image.repart`.
+fn config_file(dir: &std::path::Path, body: &str) -> PathBuf {
+    let path = dir.join("config.nix");
+    std::fs::write(&path, format!("{{ config, pkgs, ... }}: {{ image.repart = {body}; }}")).expect("config");
+    path
+}
+
+const ESP: &str = r#"partitions.esp.repartConfig = { Type = "esp"; Format = "vfat"; };"#;
+
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn bad_configurations_fail_at_evaluation_naming_the_option() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            format!(r#"{{ name = "x"; {ESP} partitions.root.repartConfig = {{ Format = "ext4"; }}; }}"#),
+            "image.repart.partitions.root.repartConfig.Type is not set",
+        ),
+        (
+            format!(r#"{{ name = "x"; sectorSize = 1000; {ESP} }}"#),
+            "image.repart.sectorSize: 1000 is not a power of two from 512 to 4096",
+        ),
+        (
+            format!(r#"{{ name = "x"; compression = {{ enable = true; algorithm = "lz4"; }}; {ESP} }}"#),
+            "image.repart.compression.algorithm",
+        ),
+    ];
+    for (body, message) in cases {
+        let err = eval(&nixpkgs, "ours", &config_file(tmp.path(), &body)).expect_err(&body);
+        assert!(err.contains(message), "{body}: expected {message:?} in\n{err}");
+    }
+}
+
+/// `image.repart.package` left at a systemd package (as nixpkgs' docs have
+/// it): a warning naming the option, and the image is still nix-repart's.
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn a_systemd_package_warns_and_nix_repart_builds_anyway() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let body = format!(r#"{{ name = "x"; package = pkgs.systemd; {ESP} }}"#);
+    let (value, stderr) = eval(&nixpkgs, "ours", &config_file(tmp.path(), &body)).expect("evaluates");
+    assert!(stderr.contains("image.repart.package is systemd, not nix-repart"), "{stderr}");
+    assert_eq!(value["tools"], serde_json::json!(["nix-repart"]), "the image is built with nix-repart");
+    let body = format!(r#"{{ name = "x"; {ESP} }}"#);
+    let (_, stderr) = eval(&nixpkgs, "ours", &config_file(tmp.path(), &body)).expect("evaluates");
+    assert!(!stderr.contains("image.repart.package"), "no warning for the default package: {stderr}");
+}
