@@ -176,6 +176,16 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["error: /partitions/0/repartConfig/AddValidateFS: AddValidateFS= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
         ),
         (
+            "fromImage with a filesystem of its own",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "usr", "Format": "erofs"}, "fromImage": "@DIR@"}]}"#.to_string(),
+            vec!["error: /partitions/0/fromImage: partition 10-p: fromImage copies the whole partition; it takes no Format=, CopyBlocks= or files"],
+        ),
+        (
+            "fromImage without the partition",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "usr"}, "fromImage": "@DIR@"}]}"#.to_string(),
+            vec!["error: /partitions/0/fromImage: partition 10-p: fromImage @DIR@: cannot read @DIR@/repart-output.json: No such file or directory (os error 2)"],
+        ),
+        (
             "list for a single-valued key",
             with_config(r#"{"Type": ["esp", "root"]}"#),
             vec!["error: /partitions/0/repartConfig/Type: Type= takes one value, not a list (partition 10-p)", "error: /partitions/0/repartConfig/Type: required key is missing"],

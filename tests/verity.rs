@@ -159,3 +159,58 @@ fn plan_shows_the_pairs() {
     // block and one block of digests.
     assert!(plan["partitions"][1]["contentSize"].as_u64().expect("contentSize") >= 1024);
 }
+
+/// nixpkgs' verityStore in two builds: an intermediate image with the pair
+/// only, then the final one with an ESP and the pair taken from it by
+/// `fromImage`: the same bytes, UUIDs, attributes and root hash, and the
+/// pair still verifies.
+#[cfg_attr(lacks = "verity-tools", ignore = "needs veritysetup (cryptsetup-bin) and mkfs.erofs; .ci/run installs them")]
+#[test]
+fn a_final_image_takes_the_pair_from_the_intermediate_one() {
+    require_tools(&["veritysetup", "mkfs.erofs", "sfdisk"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec_path = spec(dir.path(), 512, "auto", &[("erofs", "usr")], false);
+    let intermediate = dir.path().join("intermediate");
+    build_ok(&spec_path, &intermediate, &[]);
+    let esp = dir.path().join("esp");
+    std::fs::create_dir_all(esp.join("EFI/Linux")).expect("mkdir");
+    std::fs::write(esp.join("EFI/Linux/nixos.efi"), "a UKI with usrhash=...").expect("uki");
+    let final_spec = json!({ "version": 1, "name": "v", "seed": "0867da16-f251-457d-a9e8-c31f9a3c220b",
+        "architecture": "x86-64", "sectorSize": 512, "partitions": [
+        { "id": "00-esp", "repartConfig": { "Type": "esp", "Format": "vfat" }, "contents": { "/": { "source": esp } } },
+        { "id": "10-usr", "repartConfig": { "Type": "usr", "Verity": "data", "VerityMatchKey": "usr" }, "fromImage": intermediate },
+        { "id": "20-usr-verity", "repartConfig": { "Type": "usr-verity", "Verity": "hash", "VerityMatchKey": "usr" }, "fromImage": intermediate } ] });
+    let final_path = dir.path().join("final.json");
+    std::fs::write(&final_path, final_spec.to_string()).expect("spec");
+    let out = dir.path().join("final");
+    build_ok(&final_path, &out, &[]);
+    let (before, after) = (report(&intermediate), report(&out));
+    for (b, a) in before.iter().zip(&after[1..]) {
+        for key in ["uuid", "label", "type", "raw_size", "roothash"] {
+            assert_eq!(a[key], b[key], "{key} of {}", b["label"]);
+        }
+        let bytes = |image: &Path, e: &Value| {
+            common::read_region(image, e["offset"].as_u64().expect("offset"), e["raw_size"].as_u64().expect("size"))
+        };
+        assert!(bytes(&intermediate.join("v.raw"), b) == bytes(&out.join("v.raw"), a), "{} differs", b["label"]);
+    }
+    let attrs = |image: &Path| -> Vec<String> {
+        sfdisk_dump(&image.to_string_lossy())
+            .lines()
+            .filter(|l| l.starts_with("PART"))
+            .map(|l| {
+                l.split(", ")
+                    .filter(|f| f.starts_with("attrs=") || f.starts_with("uuid="))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect()
+    };
+    assert_eq!(attrs(&out.join("v.raw"))[1..], attrs(&intermediate.join("v.raw"))[..], "attributes and UUIDs");
+    let root = after[1]["roothash"].as_str().expect("roothash");
+    let (data, hash) = (dir.path().join("d.img"), dir.path().join("h.img"));
+    for (e, to) in [(&after[1], &data), (&after[2], &hash)] {
+        extract(&out.join("v.raw"), e["offset"].as_u64().expect("offset"), e["raw_size"].as_u64().expect("size"), to);
+    }
+    assert!(veritysetup_verify(&data, &hash, root), "the final image's pair does not verify");
+}

@@ -151,6 +151,10 @@ pub enum ProblemKind {
     LevelWithoutCompression { partition: String },
     #[error("{value:?} is not a squashfs block size (a power of two from 4K to 1M)")]
     BadSquashfsBlockSize { value: String },
+    #[error("partition {partition}: fromImage {dir}: {reason}")]
+    FromImage { partition: String, dir: String, reason: String },
+    #[error("partition {partition}: fromImage copies the whole partition; it takes no Format=, CopyBlocks= or files")]
+    FromImageWithContent { partition: String },
     #[error("cannot draw a random seed from /dev/urandom: {reason}")]
     NoRandomSeed { reason: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]

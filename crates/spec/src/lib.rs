@@ -11,6 +11,7 @@ mod compression;
 pub mod error;
 mod file_settings;
 pub mod format;
+pub mod from_image;
 pub mod input;
 mod json_check;
 mod mkfs_options;

@@ -174,6 +174,9 @@ pub struct Partition {
     pub nix_store_prefix: String,
     /// `Verity=` and its pair (see [`crate::verity`]).
     pub verity: crate::verity::Verity,
+    /// `fromImage`: the partition is copied from an earlier image (see
+    /// [`crate::from_image`]).
+    pub from_image: Option<crate::from_image::FromImage>,
 }
 
 /// `Minimize=`: make the partition as small as its filesystem allows.
@@ -190,6 +193,8 @@ pub enum Minimize {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyBlocks {
     pub source: PathBuf,
+    /// Where the bytes start in `source` (0 but for `fromImage`).
+    pub offset: Bytes,
     pub size: Bytes,
 }
 

@@ -35,6 +35,8 @@ pub struct RawPartition {
     pub store_paths: Vec<String>,
     pub closure: Option<RawClosure>,
     pub nix_store_prefix: Option<String>,
+    /// `fromImage`: a directory with an image and its repart-output.json.
+    pub from_image: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -237,7 +239,8 @@ impl Walker {
     }
 
     fn partition(&mut self, pointer: &str, value: &Value) -> RawPartition {
-        const KEYS: [&str; 6] = ["id", "repartConfig", "contents", "storePaths", "closure", "nixStorePrefix"];
+        const KEYS: [&str; 7] =
+            ["id", "repartConfig", "contents", "storePaths", "closure", "nixStorePrefix", "fromImage"];
         let Some(map) = self.object(pointer, value, &KEYS) else {
             return RawPartition::default();
         };
@@ -259,6 +262,7 @@ impl Walker {
             store_paths: self.strings(&format!("{pointer}/storePaths"), map.get("storePaths")),
             closure: self.closure(&format!("{pointer}/closure"), map.get("closure")),
             nix_store_prefix: self.string(&format!("{pointer}/nixStorePrefix"), map.get("nixStorePrefix")),
+            from_image: self.string(&format!("{pointer}/fromImage"), map.get("fromImage")),
         }
     }
 

@@ -124,6 +124,7 @@ fn empty_partition(id: &str) -> Partition {
         store_paths: Vec::new(),
         nix_store_prefix: String::new(),
         verity: Default::default(),
+        from_image: None,
     }
 }
 
@@ -442,7 +443,7 @@ fn check_copy_blocks(c: &mut Checker, here: &Here, value: &str) -> Option<CopyBl
     }
     let (source, meta) = existing_path(c, &here.pointer, value, |p| std::fs::metadata(p))?;
     match block_source_size(&source, &meta) {
-        Some(size) => Some(CopyBlocks { source, size }),
+        Some(size) => Some(CopyBlocks { source, offset: Bytes(0), size }),
         None => {
             c.problem(&here.pointer, ProblemKind::NotAFile { path: value.to_string() });
             None

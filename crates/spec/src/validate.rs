@@ -300,6 +300,9 @@ fn check_partition(
     partition.contents.extend(copy_files);
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
+    if let Some(dir) = &raw.from_image {
+        crate::from_image::apply(c, &format!("{pointer}/fromImage"), dir, &mut partition);
+    }
     let has_content = !partition.contents.is_empty()
         || !partition.store_paths.is_empty()
         || !partition.make_directories.is_empty()

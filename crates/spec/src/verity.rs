@@ -165,7 +165,8 @@ fn check_one(c: &mut Checker, p: &Partition) {
                 c.problem(pointer(p, "Verity"), ProblemKind::VerityOnWritable { partition: id, format });
             }
         }
-        VerityRole::Hash if p.format.is_some() || p.copy_blocks.is_some() || has_files => {
+        // A hash partition copied from an earlier image brings its tree.
+        VerityRole::Hash if p.format.is_some() || (p.copy_blocks.is_some() && p.from_image.is_none()) || has_files => {
             c.problem(pointer(p, "Verity"), ProblemKind::VerityHashWithContent { partition: id });
         }
         _ => {}

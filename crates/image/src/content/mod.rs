@@ -66,7 +66,11 @@ pub fn write(
         Content::CopyBlocks => {
             let Some(copy) = &p.copy_blocks else { return Ok(Vec::new()) };
             b.progress.run(format!("{}: copying blocks", p.id), Default::default(), |_| {
-                blocks::copy_blocks(image.file, image.shown, planned.offset.0, &copy.source, copy.size.0, &p.id)
+                if p.from_image.is_some() {
+                    blocks::copy_from_image(image, planned.offset.0, copy, &p.id)
+                } else {
+                    blocks::copy_blocks(image.file, image.shown, planned.offset.0, &copy.source, copy.size.0, &p.id)
+                }
             })?;
             Ok(Vec::new())
         }

@@ -33,6 +33,25 @@ pub fn copy_blocks(
     })
 }
 
+/// Copies a partition of an earlier image (`fromImage`: `copy.offset` and
+/// `copy.size` in `copy.source`) to `offset` in `image`.
+pub fn copy_from_image(
+    image: crate::context::ImageFile,
+    offset: u64,
+    copy: &nix_repart_spec::CopyBlocks,
+    partition: &str,
+) -> Result<(), ImageError> {
+    let source_error =
+        |e| ImageError::CopyBlocksSource { partition: partition.to_string(), path: copy.source.clone(), source: e };
+    let source = File::open(&copy.source).map_err(source_error)?;
+    let len = source.metadata().map_err(source_error)?.len();
+    if len < copy.offset.0 + copy.size.0 {
+        return Err(ImageError::CopyBlocksChanged { partition: partition.to_string(), path: copy.source.clone() });
+    }
+    copy_range(&source, copy.offset.0, copy.size.0, image.file, offset)
+        .map_err(|e| ImageError::Write { path: image.shown.to_path_buf(), source: e })
+}
+
 /// Copies `len` bytes at `from_offset` of `from` to `to_offset` of `to`,
 /// skipping zero chunks (the destination must read as zeros there).
 pub fn copy_range(from: &File, from_offset: u64, len: u64, to: &File, to_offset: u64) -> std::io::Result<()> {

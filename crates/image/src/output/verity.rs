@@ -16,9 +16,16 @@ use nix_repart_verity::{Region, Superblock};
 use crate::error::ImageError;
 
 pub fn write_all(spec: &Spec, plan: &mut Plan, image: &File, progress: &Progress) -> Result<(), ImageError> {
+    // Partitions copied from an earlier image bring their tree, UUIDs and
+    // root hash: nothing to hash again.
+    for (p, planned) in spec.partitions.iter().zip(&mut plan.partitions) {
+        if let Some(from) = &p.from_image {
+            planned.roothash.clone_from(&from.roothash);
+        }
+    }
     for h in 0..spec.partitions.len() {
         let hash = &spec.partitions[h];
-        if hash.verity.role != VerityRole::Hash {
+        if hash.verity.role != VerityRole::Hash || hash.from_image.is_some() {
             continue;
         }
         let Some(d) = spec.partitions.iter().position(|p| Some(&p.id) == hash.verity.partner.as_ref()) else {
