@@ -115,7 +115,7 @@ fn bad_options_name_the_option() {
         ),
         (
             r#"{ name = "x"; partitions.esp = { repartConfig.Type = "esp"; storPaths = [ ]; }; }"#.to_string(),
-            "image.repart.partitions.esp.storPaths: no such option (known: storePaths, nixStorePrefix, stripNixStorePrefix, contents, repartConfig)",
+            "image.repart.partitions.esp.storPaths: no such option (known: storePaths, nixStorePrefix, stripNixStorePrefix, contents, repartConfig, fromImage)",
         ),
         (r#"{ name = "x"; partitions.esp = { }; }"#.to_string(), "image.repart.partitions.esp.repartConfig: is missing (it needs at least Type)"),
     ];

@@ -2,7 +2,7 @@
 //! nixpkgs' own `nixos/modules/image/repart.nix` are evaluated with real
 //! nixpkgs `lib.evalModules` on the same configurations
 //! (`tests/nix/modules/configs`: the manual's example, nixpkgs' appliance
-//! test, every option), and must agree partition by partition: the
+//! test and its verity-store test, every option), and must agree partition by partition: the
 //! repart.d text (nixpkgs' INI generator on both sides), contents,
 //! storePaths, nixStorePrefix, and the image's base and file names (also
 //! through the renamed `imageFile` alias). Our spec is then planned by the
@@ -73,7 +73,7 @@ fn configs() -> Vec<PathBuf> {
 fn our_module_agrees_with_nixpkgs_and_its_spec_plans() {
     let Some(nixpkgs) = require_nixpkgs() else { return };
     let configs = configs();
-    assert!(configs.len() >= 3, "{configs:?}");
+    assert!(configs.len() >= 4, "{configs:?}");
     for config in configs {
         let name = config.file_stem().expect("name").to_string_lossy().into_owned();
         let (mut ours, _) = eval(&nixpkgs, "ours", &config).unwrap_or_else(|e| panic!("{name}, ours: {e}"));
@@ -81,6 +81,7 @@ fn our_module_agrees_with_nixpkgs_and_its_spec_plans() {
         let ours_only = ours.as_object_mut().expect("object");
         let spec = ours_only.remove("spec").expect("our spec");
         ours_only.remove("tools");
+        ours_only.remove("verityStore");
         assert_eq!(ours, theirs, "{name}: the modules disagree");
         let tmp = tempfile::tempdir().expect("tempdir");
         let text = common::store::onto_temp_store(&spec.to_string(), tmp.path());
@@ -139,4 +140,72 @@ fn a_systemd_package_warns_and_nix_repart_builds_anyway() {
     let body = format!(r#"{{ name = "x"; {ESP} }}"#);
     let (_, stderr) = eval(&nixpkgs, "ours", &config_file(tmp.path(), &body)).expect("evaluates");
     assert!(!stderr.contains("image.repart.package"), "no warning for the default package: {stderr}");
+}
+
+/// `verityStore.enable`: the module's intermediate image (the store and its
+/// hash partition, no ESP) built by the binary verifies with the root hash
+/// the UKI's command line takes (`usrhash=`, read by the UKI's own jq
+/// filter from the intermediate's report); the final image (ESP with the
+/// UKI at `ukiPath`, the pair from the intermediate by `fromImage`) holds
+/// the same store bytes and reports the same root hash.
+#[cfg_attr(
+    any(lacks = "nix", lacks = "verity-tools"),
+    ignore = "needs Nix (nix-bin), veritysetup and mkfs.erofs; .ci/run installs them"
+)]
+#[test]
+fn the_verity_store_builds_verifies_and_reuses_the_intermediate_image() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    common::require_tools(&["veritysetup", "mkfs.erofs"]);
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/nix/modules/configs/verity-store.nix");
+    let (ours, _) = eval(&nixpkgs, "ours", &config).expect("evaluates");
+    let verity = &ours["verityStore"];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let build = |spec: &Value, name: &str, replace: Option<(&str, &std::path::Path)>| -> PathBuf {
+        let mut text = spec.to_string();
+        if let Some((from, to)) = replace {
+            text = text.replace(from, &to.to_string_lossy());
+        }
+        let text = common::store::onto_temp_store(&text, &tmp.path().join(format!("{name}-store")));
+        let spec_file = tmp.path().join(format!("{name}.json"));
+        std::fs::write(&spec_file, text).expect("spec");
+        let out = tmp.path().join(name);
+        common::build_ok(&spec_file, &out, &[]);
+        out
+    };
+    let intermediate = build(&verity["intermediate"], "intermediate", None);
+    let report = |dir: &PathBuf| -> Vec<Value> {
+        serde_json::from_slice::<Value>(&std::fs::read(dir.join("repart-output.json")).expect("report"))
+            .expect("json")
+            .as_array()
+            .expect("array")
+            .clone()
+    };
+    // The UKI's jq filter: the roothash of the entry of this type.
+    let command = verity["ukiCommand"].as_str().expect("ukiCommand");
+    let wanted = command.split("select(.type==\"").nth(1).and_then(|s| s.split('"').next()).expect("jq filter");
+    let entries = report(&intermediate);
+    let hash_entry = entries.iter().find(|e| e["type"] == wanted).expect("the hash partition's entry");
+    let usrhash = hash_entry["roothash"].as_str().expect("roothash");
+    assert!(command.contains("usrhash=$usrhash"), "{command}");
+    let image = intermediate.join("appliance-verity-store.raw");
+    let region = |image: &PathBuf, e: &Value| {
+        common::read_region(image, e["offset"].as_u64().expect("offset"), e["raw_size"].as_u64().expect("size"))
+    };
+    let data_entry = entries.iter().find(|e| e["type"] == "usr-x86-64").expect("the store's entry");
+    let (data, hash) = (tmp.path().join("data.img"), tmp.path().join("hash.img"));
+    std::fs::write(&data, region(&image, data_entry)).expect("data");
+    std::fs::write(&hash, region(&image, hash_entry)).expect("hash");
+    let verify = run(Command::new("veritysetup").arg("verify").arg(&data).arg(&hash).arg(usrhash));
+    assert!(verify.status.success(), "veritysetup verify: {}", String::from_utf8_lossy(&verify.stderr));
+    // The final image, its pair taken from the intermediate one.
+    let out_path = verity["intermediateOutPath"].as_str().expect("outPath");
+    let final_dir = build(&verity["final"], "final", Some((out_path, &intermediate)));
+    let finals = report(&final_dir);
+    let final_image = final_dir.join("appliance-verity-store.raw");
+    for before in [data_entry, hash_entry] {
+        let after = finals.iter().find(|e| e["type"] == before["type"]).expect("in the final image");
+        assert_eq!(after["roothash"].as_str(), Some(usrhash), "the final report's root hash");
+        assert!(region(&image, before) == region(&final_image, after), "{} differs", before["type"]);
+    }
+    assert!(finals.iter().any(|e| e["type"] == "esp"), "the final image has its ESP");
 }

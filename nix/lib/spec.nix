@@ -149,6 +149,7 @@ let
     "stripNixStorePrefix"
     "contents"
     "repartConfig"
+    "fromImage"
   ];
 
   settingValue =
@@ -214,7 +215,10 @@ let
         contents = contentsOf "${option}.contents" (partition.contents or { });
         storePaths = map asString storePaths;
         nixStorePrefix = prefixOf option partition;
-      };
+      }
+      # An earlier image (a store path) the partition is copied from, byte
+      # for byte (the verityStore's final image; docs/spec.md).
+      // (if partition ? fromImage then { fromImage = asString partition.fromImage; } else { });
 
   topKeys = [
     "name"

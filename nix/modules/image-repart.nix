@@ -7,7 +7,7 @@
 # harmless) and declares the options itself, with nixpkgs' renamed
 # aliases (imageFile, imageFileBasename). The conversion to a nix-repart
 # spec is ../lib/spec.nix (pure, tested without nixpkgs); the derivation is
-# ../lib/image.nix. Not supported yet: verityStore (docs/nixos.md).
+# ../lib/image.nix; verityStore is ./verity-store.nix.
 {
   config,
   lib,
@@ -133,6 +133,7 @@ in
   disabledModules = [ "image/repart.nix" ];
 
   imports = [
+    ./verity-store.nix
     (modulesPath + "/image/file-options.nix")
     # nixpkgs keeps these as aliases (since 24.11); its own tests read them.
     (lib.mkRenamedOptionModuleWith {
@@ -280,6 +281,13 @@ in
       internal = true;
       description = "Warnings shown when the image is built.";
     };
+
+    internal = lib.mkOption {
+      type = lib.types.attrs;
+      internal = true;
+      readOnly = true;
+      description = "The spec options and image function, for ./verity-store.nix.";
+    };
   };
 
   config = {
@@ -298,6 +306,11 @@ in
       name = lib.mkIf (config.system.image.id != null) (lib.mkOptionDefault config.system.image.id);
 
       finalPartitions = cfg.partitions;
+
+      internal = {
+        inherit specOptions;
+        mkImage = spec: lib.asserts.checkAssertWarn cfg.assertions cfg.warnings (mkImage (toSpec spec));
+      };
 
       assertions = lib.flatten (
         lib.mapAttrsToList (id: p: [

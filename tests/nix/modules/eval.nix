@@ -39,6 +39,17 @@ let
     nix-repart = fakePackage "nix-repart";
     buildPackages = pkgs;
     closureInfo = { rootPaths }: "/nix/store/11111111111111111111111111111111-closure-info";
+    jq = fakePackage "jq";
+    systemdUkify = fakePackage "systemd-ukify";
+    # A record: the verity store's UKI is read, not built.
+    runCommand =
+      name: env: buildCommand:
+      env
+      // {
+        inherit name buildCommand;
+        type = "derivation";
+        outPath = "/nix/store/55555555555555555555555555555555-${name}";
+      };
     formats.ini = _: { generate = name: value: ini value; };
     # nixpkgs' repart-image.nix would need a whole pkgs: its arguments are
     # the result. Ours (nix/lib/image.nix) is called with a record for
@@ -104,6 +115,8 @@ let
       };
       config.system.build.toplevel = "/nix/store/22222222222222222222222222222222-nixos-system-test";
       config.system.build.uki = "/nix/store/33333333333333333333333333333333-uki";
+      config.boot.uki.configFile = "/nix/store/66666666666666666666666666666666-ukify.conf";
+      config.boot.kernelParams = [ "console=ttyS0" ];
     };
   theModule =
     if module == "ours" then ../../../nix/modules/image-repart.nix else modulesPath + "/image/repart.nix";
@@ -122,8 +135,19 @@ let
   # The repart.d text of each partition, "true"/"false" written as systemd
   # spells them in repart.d(5) examples, so that both modules compare.
   yesNo = text: builtins.replaceStrings [ "=true\n" "=false\n" ] [ "=yes\n" "=no\n" ] text;
+  build = eval.config.system.build;
   ours = {
     spec = image.nixRepartSpec;
+    verityStore =
+      if cfg ? verityStore && cfg.verityStore.enable then
+        {
+          intermediate = build.intermediateImage.nixRepartSpec;
+          intermediateOutPath = build.intermediateImage.outPath;
+          final = build.finalImage.nixRepartSpec;
+          ukiCommand = build.uki.buildCommand;
+        }
+      else
+        null;
     tools = map (p: p.pname or p.name) image.nativeBuildInputs;
     partitions = lib.listToAttrs (
       map (p: {
