@@ -9,7 +9,8 @@
 //! binary. What `tests/nix/modules/eval.nix` stubs, and why, it says.
 //!
 //! nixpkgs is `../shared/nixpkgs` when it is there, else `<nixpkgs>` from
-//! NIX_PATH; under `CI=true` one of them must be found.
+//! NIX_PATH, else flake.lock's pin fetched with `builtins.fetchTarball`;
+//! under `CI=true` one of them must be found.
 
 mod common;
 
@@ -30,14 +31,34 @@ fn nixpkgs() -> Option<PathBuf> {
     }
     let out = nix("nix-instantiate").args(["--find-file", "nixpkgs"]).output().ok()?;
     let found = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    usable(&found).then_some(found)
+    if usable(&found) {
+        return Some(found);
+    }
+    fetch_pinned().filter(usable)
+}
+
+/// The flake.lock pin, with `builtins.fetchTarball` (on a machine with
+/// network; `None` without).
+fn fetch_pinned() -> Option<PathBuf> {
+    let lock: Value = serde_json::from_slice(&std::fs::read("flake.lock").ok()?).ok()?;
+    let locked = &lock["nodes"]["nixpkgs"]["locked"];
+    let (rev, hash) = (locked["rev"].as_str()?, locked["narHash"].as_str()?);
+    let expr = format!(
+        r#"builtins.fetchTarball {{ url = "https://github.com/NixOS/nixpkgs/archive/{rev}.tar.gz"; sha256 = "{hash}"; }}"#
+    );
+    let out = nix("nix-instantiate").args(["--eval", "--json", "-E", &expr]).output().ok()?;
+    let path: String = serde_json::from_slice(&out.stdout).ok()?;
+    Some(PathBuf::from(path))
 }
 
 fn require_nixpkgs() -> Option<PathBuf> {
     require_tool("nix-instantiate");
     let found = nixpkgs();
     if found.is_none() {
-        assert!(!in_ci(), "no nixpkgs: neither ../shared/nixpkgs nor <nixpkgs> in NIX_PATH");
+        assert!(
+            !in_ci(),
+            "no nixpkgs: not ../shared/nixpkgs, not <nixpkgs> in NIX_PATH, and flake.lock's pin cannot be fetched"
+        );
         eprintln!("no nixpkgs (../shared/nixpkgs or <nixpkgs>): not evaluated");
     }
     found
@@ -208,4 +229,18 @@ fn the_verity_store_builds_verifies_and_reuses_the_intermediate_image() {
         assert!(region(&image, before) == region(&final_image, after), "{} differs", before["type"]);
     }
     assert!(finals.iter().any(|e| e["type"] == "esp"), "the final image has its ESP");
+}
+
+/// `seed = null` (nixpkgs: no `--seed`) and `"random"` both give a spec
+/// whose seed is drawn per build.
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn null_and_random_seeds_draw_a_seed_per_build() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for seed in ["null", r#""random""#] {
+        let body = format!(r#"{{ name = "x"; seed = {seed}; {ESP} }}"#);
+        let (value, _) = eval(&nixpkgs, "ours", &config_file(tmp.path(), &body)).expect("evaluates");
+        assert_eq!(value["spec"]["seed"], "random", "seed = {seed}");
+    }
 }

@@ -176,5 +176,6 @@ checked (
   // {
     inherit (eval.config.image) baseName fileName;
     imageFile = eval.config.image.repart.imageFile or null;
+    imageFileBasename = eval.config.image.repart.imageFileBasename or null;
   }
 )
