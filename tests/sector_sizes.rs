@@ -46,32 +46,29 @@ fn check(sector_size: u32) {
     run_ok(Command::new("e2fsck").arg("-fn").arg(part(2, "root.img")));
 }
 
-#[cfg_attr(
-    any(
-        lacks = "loop-devices",
-        lacks = "gpt-tools",
-        lacks = "dosfstools",
-        lacks = "e2fsprogs",
-        lacks = "squashfs-tools"
-    ),
-    ignore = "needs loop devices, gdisk, fdisk, dosfstools, e2fsprogs and squashfs-tools; .ci/run installs them"
-)]
-#[test]
-fn sectors_of_1024_bytes() {
-    check(1024);
+/// One test per sector size, each needing the same tools.
+macro_rules! sector_size_tests {
+    ($($test:ident => $size:literal,)*) => {
+        $(
+            #[cfg_attr(
+                any(
+                    lacks = "loop-devices",
+                    lacks = "gpt-tools",
+                    lacks = "dosfstools",
+                    lacks = "e2fsprogs",
+                    lacks = "squashfs-tools"
+                ),
+                ignore = "needs loop devices, gdisk, fdisk, dosfstools, e2fsprogs and squashfs-tools; .ci/run installs them"
+            )]
+            #[test]
+            fn $test() {
+                check($size);
+            }
+        )*
+    };
 }
 
-#[cfg_attr(
-    any(
-        lacks = "loop-devices",
-        lacks = "gpt-tools",
-        lacks = "dosfstools",
-        lacks = "e2fsprogs",
-        lacks = "squashfs-tools"
-    ),
-    ignore = "needs loop devices, gdisk, fdisk, dosfstools, e2fsprogs and squashfs-tools; .ci/run installs them"
-)]
-#[test]
-fn sectors_of_2048_bytes() {
-    check(2048);
+sector_size_tests! {
+    sectors_of_1024_bytes => 1024,
+    sectors_of_2048_bytes => 2048,
 }
