@@ -19,6 +19,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("erofs-utils", &["mkfs.erofs", "fsck.erofs"]),
     ("swap-tools", &["mkswap", "blkid"]),
     ("verity-tools", &["veritysetup"]),
+    ("qemu-img", &["qemu-img"]),
     ("systemd-repart", &["systemd-repart"]),
     // systemd-repart 257 and trixie's mkfs tools, fetched by
     // tests/reference/fetch.sh (.ci/run does it).

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use nix_repart_plan::{ContentEstimate, ContentSizes, Plan};
 use nix_repart_progress::{Progress, Totals};
-use nix_repart_spec::{Bytes, ImageSize, Spec};
+use nix_repart_spec::{Bytes, DiskFormat, ImageSize, Spec};
 use nix_repart_work::WorkDir;
 
 use crate::content::{self, Content, Measured};
@@ -76,7 +76,13 @@ pub fn build(
     // 6. GPT
     output::gpt::write_table(file.file, &plan)
         .map_err(|source| ImageError::Gpt { path: image_path.clone(), source })?;
-    // 7. compress
+    // 7. compress, or write the VM disk format
+    if spec.format != DiskFormat::Raw {
+        let label = format!("writing {}", spec.format.extension());
+        let totals = Totals { bytes: Some(plan.image.size.0), files: None };
+        image =
+            progress.run(label, totals, |counter| output::disk::convert(&work, &mut image, spec.format, counter))?;
+    }
     if let Some(how) = spec.compression {
         let label = format!("compressing with {:?}", how.algorithm);
         let total = plan.image.size.0

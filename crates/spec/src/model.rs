@@ -32,6 +32,8 @@ pub struct Spec {
     pub split: bool,
     /// How the finished image (and split files) are compressed, if at all.
     pub compression: Option<ImageCompression>,
+    /// `format`: raw (default), qcow2 or qcow2-compressed.
+    pub format: DiskFormat,
     /// Extra mkfs arguments per filesystem, one word per element (nixpkgs'
     /// `"-S 512"` style elements are split on whitespace, as systemd-repart
     /// splits `SYSTEMD_REPART_MKFS_OPTIONS_<FS>`).
@@ -91,6 +93,39 @@ impl ImageCompressionAlgorithm {
         match self {
             ImageCompressionAlgorithm::Zstd | ImageCompressionAlgorithm::ZstdSeekable => 1..=19,
             ImageCompressionAlgorithm::Xz => 0..=9,
+        }
+    }
+}
+
+/// The disk format of the image file: raw, or a VM disk format written
+/// from the raw image's allocated extents (make-disk-image's `format`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub enum DiskFormat {
+    #[default]
+    #[serde(rename = "raw")]
+    Raw,
+    #[serde(rename = "qcow2")]
+    Qcow2,
+    /// qcow2 with every data cluster deflated.
+    #[serde(rename = "qcow2-compressed")]
+    Qcow2Compressed,
+}
+
+impl DiskFormat {
+    /// The file name extension (after the base name).
+    pub fn extension(self) -> &'static str {
+        match self {
+            DiskFormat::Raw => "raw",
+            DiskFormat::Qcow2 | DiskFormat::Qcow2Compressed => "qcow2",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DiskFormat> {
+        match name {
+            "raw" => Some(DiskFormat::Raw),
+            "qcow2" => Some(DiskFormat::Qcow2),
+            "qcow2-compressed" => Some(DiskFormat::Qcow2Compressed),
+            _ => None,
         }
     }
 }

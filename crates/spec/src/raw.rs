@@ -57,6 +57,7 @@ pub struct RawSpec {
     pub image_size: Option<String>,
     pub split: Option<bool>,
     pub compression: RawCompression,
+    pub format: Option<String>,
     pub mkfs_options: BTreeMap<String, Vec<String>>,
     pub partitions: Vec<RawPartition>,
 }
@@ -164,7 +165,7 @@ impl Walker {
     }
 
     fn spec(&mut self, doc: &Value) -> RawSpec {
-        const KEYS: [&str; 11] = [
+        const KEYS: [&str; 12] = [
             "version",
             "name",
             "imageVersion",
@@ -176,6 +177,7 @@ impl Walker {
             "compression",
             "mkfsOptions",
             "partitions",
+            "format",
         ];
         let Some(map) = self.object("", doc, &KEYS) else {
             return RawSpec::default();
@@ -189,6 +191,7 @@ impl Walker {
             sector_size: self.unsigned("/sectorSize", map.get("sectorSize")),
             image_size: self.string_or_number("/imageSize", map.get("imageSize")),
             split: self.boolean("/split", map.get("split")),
+            format: self.string("/format", map.get("format")),
             ..RawSpec::default()
         };
         if map.get("name").is_none() {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::compression::{self, PendingCompression};
 use crate::error::{Problem, ProblemKind};
 use crate::model::{
-    Content, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, SectorSize, Spec,
+    Content, DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, SectorSize, Spec,
     DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
 };
 use crate::raw::{pointer_token, RawClosure, RawCompression, RawPartition, RawSpec};
@@ -98,6 +98,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         image_size: check_image_size(c, raw.image_size.as_deref()),
         split: raw.split.unwrap_or(false),
         compression: check_image_compression(c, &raw.compression),
+        format: check_disk_format(c, raw.format.as_deref(), raw.compression.enable == Some(true)),
         mkfs_options: raw
             .mkfs_options
             .into_iter()
@@ -166,6 +167,20 @@ fn check_image_compression(c: &mut Checker, raw: &RawCompression) -> Option<Imag
 /// splits on whitespace, so `["-S 512"]` means two arguments there too.
 fn split_mkfs_words(args: &[String]) -> Vec<String> {
     args.iter().flat_map(|a| a.split_whitespace()).map(str::to_string).collect()
+}
+
+/// `format`: a name nix-repart writes; not together with compression,
+/// which would compress the VM disk a second time.
+fn check_disk_format(c: &mut Checker, format: Option<&str>, compressed: bool) -> DiskFormat {
+    let Some(name) = format else { return DiskFormat::Raw };
+    let Some(format) = DiskFormat::from_name(name) else {
+        c.problem("/format", ProblemKind::UnknownDiskFormat { value: name.to_string() });
+        return DiskFormat::Raw;
+    };
+    if format != DiskFormat::Raw && compressed {
+        c.problem("/format", ProblemKind::DiskFormatWithCompression { format: name.to_string() });
+    }
+    format
 }
 
 fn check_version(c: &mut Checker, version: Option<&Value>) {

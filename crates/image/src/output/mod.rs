@@ -6,6 +6,7 @@
 
 pub mod blocks;
 pub mod compress;
+pub mod disk;
 pub mod gpt;
 pub mod pending;
 pub mod report;

@@ -1,0 +1,120 @@
+//! VM disk formats (`"format"`: qcow2, qcow2-compressed): `qemu-img check`
+//! finds no errors, `qemu-img compare` finds the same disk as the raw
+//! build of the same spec, `qemu-img info` the same virtual size; zero
+//! clusters take no space (a 20 GiB disk holding a few MiB is a few MiB);
+//! the bytes do not depend on `--jobs` or on the build; bad combinations
+//! name the field.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+fn spec(dir: &Path, format: &str, image_size: &str) -> PathBuf {
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("etc")).expect("mkdir");
+    std::fs::write(src.join("etc/hostname"), "vm\n").expect("write");
+    let mut rng = Rng(3);
+    std::fs::write(src.join("random.bin"), rng.bytes(3 << 20)).expect("write");
+    std::fs::write(src.join("text.txt"), "compressible text\n".repeat(100_000)).expect("write");
+    let spec = serde_json::json!({ "version": 1, "name": "vm", "format": format, "imageSize": image_size, "partitions": [
+        { "id": "10-esp", "repartConfig": { "Type": "esp", "Format": "vfat" }, "contents": { "/": { "source": src } } },
+        { "id": "20-usr", "repartConfig": { "Type": "usr", "Format": "squashfs", "Minimize": "best" }, "contents": { "/": { "source": src } } },
+        { "id": "30-var", "repartConfig": { "Type": "var" } } ] });
+    let path = dir.join(format!("{format}.json"));
+    std::fs::write(&path, spec.to_string()).expect("spec");
+    path
+}
+
+fn qemu_img(args: &[&str], image: &Path) -> String {
+    run_ok(Command::new("qemu-img").args(args).arg(image))
+}
+
+fn check(format: &str) {
+    require_tools(&["qemu-img"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw_out = dir.path().join("raw");
+    build_ok(&spec(dir.path(), "raw", "2G"), &raw_out, &[]);
+    let raw = raw_out.join("vm.raw");
+    let (one, four) = (dir.path().join("one"), dir.path().join("four"));
+    let path = spec(dir.path(), format, "2G");
+    build_ok(&path, &one, &["--jobs", "1"]);
+    build_ok(&path, &four, &["--jobs", "4"]);
+    let image = one.join("vm.qcow2");
+    assert_eq!(file_names(&one), ["repart-output.json", "vm.qcow2"]);
+    assert!(std::fs::read(&image).expect("one") == std::fs::read(four.join("vm.qcow2")).expect("four"), "--jobs");
+    let report = qemu_img(&["check"], &image);
+    assert!(report.contains("No errors were found on the image."), "{report}");
+    let same = run(Command::new("qemu-img").args(["compare", "-f", "raw", "-F", "qcow2"]).arg(&raw).arg(&image));
+    assert!(same.status.success(), "qemu-img compare: {}", String::from_utf8_lossy(&same.stdout));
+    let info = qemu_img(&["info", "--output=json"], &image);
+    let info: serde_json::Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(info["virtual-size"], 2u64 << 30);
+    assert_eq!(info["format"], "qcow2");
+    assert_eq!(
+        std::fs::read(one.join("repart-output.json")).expect("report"),
+        std::fs::read(raw_out.join("repart-output.json")).expect("report"),
+        "the report describes the same disk"
+    );
+}
+
+#[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
+#[test]
+fn qcow2_is_the_raw_disk() {
+    check("qcow2");
+}
+
+#[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
+#[test]
+fn qcow2_compressed_is_the_raw_disk_and_smaller() {
+    check("qcow2-compressed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (plain, packed) = (dir.path().join("plain"), dir.path().join("packed"));
+    build_ok(&spec(dir.path(), "qcow2", "2G"), &plain, &[]);
+    build_ok(&spec(dir.path(), "qcow2-compressed", "2G"), &packed, &[]);
+    let len = |d: &Path| std::fs::metadata(d.join("vm.qcow2")).expect("qcow2").len();
+    assert!(len(&packed) < len(&plain), "compressed {} not smaller than {}", len(&packed), len(&plain));
+    let info = qemu_img(&["check"], &packed.join("vm.qcow2"));
+    assert!(!info.contains(" 0.00% compressed clusters"), "{info}");
+}
+
+/// A 20 GiB disk holding a few MiB: the qcow2 file is a few MiB, not a
+/// sparse 20 GiB (a NAR has no holes).
+#[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
+#[test]
+fn unallocated_clusters_take_no_space() {
+    require_tools(&["qemu-img"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    build_ok(&spec(dir.path(), "qcow2", "20G"), &out, &[]);
+    let len = std::fs::metadata(out.join("vm.qcow2")).expect("qcow2").len();
+    assert!(len < 16 << 20, "a 20 GiB qcow2 holding about 5 MiB is {len} bytes");
+    let report = qemu_img(&["check"], &out.join("vm.qcow2"));
+    assert!(report.contains("No errors were found on the image."), "{report}");
+}
+
+#[test]
+fn bad_formats_name_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (r#""format": "vmdk""#, r#"error: /format: "vmdk" is not a disk format nix-repart writes (raw, qcow2, qcow2-compressed)"#),
+        (
+            r#""format": "qcow2", "compression": {"enable": true}"#,
+            "error: /format: format qcow2 with compression.enable: the disk would be compressed twice; use qcow2-compressed, or turn compression off",
+        ),
+    ];
+    for (fields, expected) in cases {
+        let path = dir.path().join("spec.json");
+        let text = format!(
+            r#"{{"version": 1, "name": "x", {fields}, "partitions": [{{"id": "a", "repartConfig": {{"Type": "esp"}}}}]}}"#
+        );
+        std::fs::write(&path, text).expect("spec");
+        let out = build(&path, &dir.path().join("out"), &[]);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().next(), Some(expected), "{stderr}");
+        assert!(!dir.path().join("out").exists(), "nothing written");
+    }
+}
