@@ -59,6 +59,11 @@ fn build_appliance_with(dir: &Path, marker: &str, store_marker: &str, root_forma
 /// one of the initrd's lines or OVMF's "not bootable" line appears, or
 /// after the time limit.
 fn boot(image: &Path, work: &Path) -> String {
+    boot_as(image, work, "raw")
+}
+
+/// [`boot`] for a disk in `format` (QEMU's driver of that name reads it).
+fn boot_as(image: &Path, work: &Path, format: &str) -> String {
     let vars = work.join("vars.fd");
     fs::copy(OVMF_VARS, &vars).expect("copy OVMF vars");
     let log = work.join("serial.log");
@@ -71,7 +76,7 @@ fn boot(image: &Path, work: &Path) -> String {
         .arg("-drive")
         .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()))
         .arg("-drive")
-        .arg(format!("file={},if=virtio,format=raw,snapshot=on", image.display()))
+        .arg(format!("file={},if=virtio,format={format},snapshot=on", image.display()))
         .arg("-serial")
         .arg(format!("file:{}", log.display()))
         .stdout(Stdio::null())
@@ -219,6 +224,33 @@ fn ext4_root_image_boots() {
     assert_eq!(
         result_line(&log),
         "NIX-REPART-BOOT-OK: ext4-ok fstype=ext4 partitions=2 labels=esp,root,",
+        "serial log:\n{log}"
+    );
+}
+
+/// The appliance as a compressed qcow2, booted through QEMU's qcow2 driver.
+#[cfg_attr(
+    any(lacks = "boot", lacks = "qemu-img"),
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot and qemu-img; .ci/run installs them"
+)]
+#[test]
+fn qcow2_compressed_appliance_boots() {
+    require_boot_tools();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/appliance/build.sh");
+    let out = dir.path().join("qcow2");
+    run_ok(
+        Command::new("bash")
+            .arg(script)
+            .arg(&out)
+            .arg("qcow2-ok")
+            .env("NIX_REPART", bin())
+            .env("FORMAT", "qcow2-compressed"),
+    );
+    let log = boot_as(&out.join("appliance.qcow2"), dir.path(), "qcow2");
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-OK: qcow2-ok fstype=squashfs partitions=2 labels=boot,nix-store,",
         "serial log:\n{log}"
     );
 }

@@ -15,7 +15,8 @@
 # ROOT_FORMAT=erofs makes the store partition erofs compressed with lz4hc
 # (spec-erofs.json.in); ROOT_FORMAT=verity an erofs store with its dm-verity
 # hash partition, the root hash on the kernel command line
-# (spec-verity.json.in; VERITY_ROOTHASH= puts another there).
+# (spec-verity.json.in; VERITY_ROOTHASH= puts another there). FORMAT=qcow2
+# writes appliance.qcow2 instead of appliance.raw.
 # Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,6 +76,10 @@ cp "$kernel" "$work/esp/vmlinuz"
 cp "$work/initrd.img" "$work/esp/initrd"
 printf '%s' "$store_marker" > "$work/store/marker"
 sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" "$here/$template" > "$work/spec.json"
+# FORMAT=qcow2 (or qcow2-compressed) writes the disk as qcow2.
+if [ -n "${FORMAT:-}" ]; then
+  sed -i "s|\"version\": 1,|\"version\": 1, \"format\": \"$FORMAT\",|" "$work/spec.json"
+fi
 roothash() { sed -n 's/.*"roothash": "\([0-9a-f]*\)".*/\1/p' "$1/repart-output.json" | head -n 1; }
 if [ "${ROOT_FORMAT:-}" = verity ]; then
   # The root hash goes on the kernel command line in the ESP, which the
