@@ -1,6 +1,7 @@
-//! VM disk formats (`"format"`: qcow2, qcow2-compressed): `qemu-img check`
-//! finds no errors, `qemu-img compare` finds the same disk as the raw
-//! build of the same spec, `qemu-img info` the same virtual size; zero
+//! VM disk formats (`"format"`: qcow2, qcow2-compressed, vdi, vpc), at a
+//! fixed and an auto size: `qemu-img check` finds no errors (QEMU has no
+//! check for vpc), `qemu-img compare` finds the same disk as the raw build
+//! of the same spec, `qemu-img info` the same virtual size; zero
 //! clusters take no space (a 20 GiB disk holding a few MiB is a few MiB);
 //! the bytes do not depend on `--jobs` or on the build; bad combinations
 //! name the field.
@@ -32,27 +33,46 @@ fn qemu_img(args: &[&str], image: &Path) -> String {
     run_ok(Command::new("qemu-img").args(args).arg(image))
 }
 
+/// The file a format's build writes, and QEMU's name for the format.
+fn output_of(format: &str) -> (&'static str, &'static str) {
+    match format {
+        "qcow2" | "qcow2-compressed" => ("vm.qcow2", "qcow2"),
+        "vdi" => ("vm.vdi", "vdi"),
+        _ => ("vm.vhd", "vpc"),
+    }
+}
+
 fn check(format: &str) {
+    for size in ["2G", "auto"] {
+        check_size(format, size);
+    }
+}
+
+fn check_size(format: &str, size: &str) {
     require_tools(&["qemu-img"]);
     let dir = tempfile::tempdir().expect("tempdir");
     let raw_out = dir.path().join("raw");
-    build_ok(&spec(dir.path(), "raw", "2G"), &raw_out, &[]);
+    build_ok(&spec(dir.path(), "raw", size), &raw_out, &[]);
     let raw = raw_out.join("vm.raw");
     let (one, four) = (dir.path().join("one"), dir.path().join("four"));
-    let path = spec(dir.path(), format, "2G");
+    let path = spec(dir.path(), format, size);
     build_ok(&path, &one, &["--jobs", "1"]);
     build_ok(&path, &four, &["--jobs", "4"]);
-    let image = one.join("vm.qcow2");
-    assert_eq!(file_names(&one), ["repart-output.json", "vm.qcow2"]);
-    assert!(std::fs::read(&image).expect("one") == std::fs::read(four.join("vm.qcow2")).expect("four"), "--jobs");
-    let report = qemu_img(&["check"], &image);
-    assert!(report.contains("No errors were found on the image."), "{report}");
-    let same = run(Command::new("qemu-img").args(["compare", "-f", "raw", "-F", "qcow2"]).arg(&raw).arg(&image));
-    assert!(same.status.success(), "qemu-img compare: {}", String::from_utf8_lossy(&same.stdout));
+    let (name, qemu_format) = output_of(format);
+    let image = one.join(name);
+    assert_eq!(file_names(&one), ["repart-output.json", name]);
+    assert!(std::fs::read(&image).expect("one") == std::fs::read(four.join(name)).expect("four"), "--jobs");
+    if qemu_format != "vpc" {
+        // QEMU has no check for vpc.
+        let report = qemu_img(&["check"], &image);
+        assert!(report.contains("No errors were found on the image."), "{report}");
+    }
+    let same = run(Command::new("qemu-img").args(["compare", "-f", "raw", "-F", qemu_format]).arg(&raw).arg(&image));
+    assert!(same.status.success(), "{format} {size}: qemu-img compare: {}", String::from_utf8_lossy(&same.stdout));
     let info = qemu_img(&["info", "--output=json"], &image);
     let info: serde_json::Value = serde_json::from_str(&info).expect("json");
-    assert_eq!(info["virtual-size"], 2u64 << 30);
-    assert_eq!(info["format"], "qcow2");
+    assert_eq!(info["virtual-size"], std::fs::metadata(&raw).expect("raw").len(), "{format} {size}");
+    assert_eq!(info["format"], qemu_format);
     assert_eq!(
         std::fs::read(one.join("repart-output.json")).expect("report"),
         std::fs::read(raw_out.join("repart-output.json")).expect("report"),
@@ -80,6 +100,18 @@ fn qcow2_compressed_is_the_raw_disk_and_smaller() {
     assert!(!info.contains(" 0.00% compressed clusters"), "{info}");
 }
 
+#[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
+#[test]
+fn vdi_is_the_raw_disk() {
+    check("vdi");
+}
+
+#[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
+#[test]
+fn vpc_is_the_raw_disk() {
+    check("vpc");
+}
+
 /// A 20 GiB disk holding a few MiB: the qcow2 file is a few MiB, not a
 /// sparse 20 GiB (a NAR has no holes).
 #[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
@@ -99,7 +131,7 @@ fn unallocated_clusters_take_no_space() {
 fn bad_formats_name_the_field() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [
-        (r#""format": "vmdk""#, r#"error: /format: "vmdk" is not a disk format nix-repart writes (raw, qcow2, qcow2-compressed)"#),
+        (r#""format": "vmdk""#, r#"error: /format: "vmdk" is not a disk format nix-repart writes (raw, qcow2, qcow2-compressed, vdi, vpc)"#),
         (
             r#""format": "qcow2", "compression": {"enable": true}"#,
             "error: /format: format qcow2 with compression.enable: the disk would be compressed twice; use qcow2-compressed, or turn compression off",

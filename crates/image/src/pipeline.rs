@@ -80,8 +80,9 @@ pub fn build(
     if spec.format != DiskFormat::Raw {
         let label = format!("writing {}", spec.format.extension());
         let totals = Totals { bytes: Some(plan.image.size.0), files: None };
+        let epoch = options.source_date_epoch;
         image =
-            progress.run(label, totals, |counter| output::disk::convert(&work, &mut image, spec.format, counter))?;
+            progress.run(label, totals, |counter| output::disk::convert(&work, &mut image, spec, epoch, counter))?;
     }
     if let Some(how) = spec.compression {
         let label = format!("compressing with {:?}", how.algorithm);

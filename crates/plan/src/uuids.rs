@@ -91,6 +91,12 @@ pub fn filesystem_uuid(partition_uuid: Uuid) -> Uuid {
     make_v4(&hmac_sha256(partition_uuid.as_bytes(), &[b"file-system-uuid"]))
 }
 
+/// A UUID for a part of the output that is not in the GPT (a VDI image
+/// id, a VHD unique id): version 4 from HMAC-SHA256(seed, `what`).
+pub fn output_uuid(seed: Uuid, what: &str) -> Uuid {
+    make_v4(&hmac_sha256(seed.as_bytes(), &[what.as_bytes()]))
+}
+
 /// The dm-verity salt of every verity pair: HMAC-SHA256(seed,
 /// "verity-salt"), as systemd-repart 257 writes it (seen: the salt in
 /// `veritysetup dump` of its hash partitions).

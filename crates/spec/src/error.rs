@@ -155,7 +155,7 @@ pub enum ProblemKind {
     FromImage { partition: String, dir: String, reason: String },
     #[error("partition {partition}: fromImage copies the whole partition; it takes no Format=, CopyBlocks= or files")]
     FromImageWithContent { partition: String },
-    #[error("{value:?} is not a disk format nix-repart writes (raw, qcow2, qcow2-compressed)")]
+    #[error("{value:?} is not a disk format nix-repart writes (raw, qcow2, qcow2-compressed, vdi, vpc)")]
     UnknownDiskFormat { value: String },
     #[error("format {format} with compression.enable: the disk would be compressed twice; use qcow2-compressed, or turn compression off")]
     DiskFormatWithCompression { format: String },

@@ -32,7 +32,7 @@ pub struct Spec {
     pub split: bool,
     /// How the finished image (and split files) are compressed, if at all.
     pub compression: Option<ImageCompression>,
-    /// `format`: raw (default), qcow2 or qcow2-compressed.
+    /// `format`: raw (default), qcow2, qcow2-compressed, vdi or vpc.
     pub format: DiskFormat,
     /// Extra mkfs arguments per filesystem, one word per element (nixpkgs'
     /// `"-S 512"` style elements are split on whitespace, as systemd-repart
@@ -109,6 +109,12 @@ pub enum DiskFormat {
     /// qcow2 with every data cluster deflated.
     #[serde(rename = "qcow2-compressed")]
     Qcow2Compressed,
+    /// VirtualBox's VDI, dynamic.
+    #[serde(rename = "vdi")]
+    Vdi,
+    /// VHD, dynamic (QEMU calls it vpc).
+    #[serde(rename = "vpc")]
+    Vpc,
 }
 
 impl DiskFormat {
@@ -117,6 +123,8 @@ impl DiskFormat {
         match self {
             DiskFormat::Raw => "raw",
             DiskFormat::Qcow2 | DiskFormat::Qcow2Compressed => "qcow2",
+            DiskFormat::Vdi => "vdi",
+            DiskFormat::Vpc => "vhd",
         }
     }
 
@@ -125,6 +133,8 @@ impl DiskFormat {
             "raw" => Some(DiskFormat::Raw),
             "qcow2" => Some(DiskFormat::Qcow2),
             "qcow2-compressed" => Some(DiskFormat::Qcow2Compressed),
+            "vdi" => Some(DiskFormat::Vdi),
+            "vpc" => Some(DiskFormat::Vpc),
             _ => None,
         }
     }
