@@ -20,6 +20,7 @@ const GROUPS: &[(&str, &[&str])] = &[
     ("swap-tools", &["mkswap", "blkid"]),
     ("verity-tools", &["veritysetup"]),
     ("qemu-img", &["qemu-img"]),
+    ("sqlite3", &["sqlite3"]),
     ("systemd-repart", &["systemd-repart"]),
     // systemd-repart 257 and trixie's mkfs tools, fetched by
     // tests/reference/fetch.sh (.ci/run does it).

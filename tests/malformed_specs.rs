@@ -33,7 +33,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "unknown top-level key",
             r#"{"version": 1, "name": "img", "nmae": "x", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
-            vec!["error: /nmae: unknown key (expected one of: version, name, imageVersion, seed, architecture, sectorSize, imageSize, split, compression, mkfsOptions, partitions)"],
+            vec!["error: /nmae: unknown key (expected one of: version, name, imageVersion, seed, architecture, sectorSize, imageSize, split, compression, mkfsOptions, partitions, format)"],
         ),
         (
             "wrong type",
@@ -174,6 +174,21 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             "validatefs xattrs asked for",
             with_config(r#"{"Type": "root", "Format": "ext4", "AddValidateFS": "yes"}"#),
             vec!["error: /partitions/0/repartConfig/AddValidateFS: AddValidateFS= is a systemd-repart setting that nix-repart does not implement yet (partition 10-p); remove it or use systemd-repart"],
+        ),
+        (
+            "nixDatabase with the store at the root",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "root", "Format": "ext4"}, "nixStorePrefix": "/", "nixDatabase": true}]}"#.to_string(),
+            vec!["error: /partitions/0/nixDatabase: partition 10-p: nixDatabase needs nixStorePrefix /nix/store (the database names its paths there), not /"],
+        ),
+        (
+            "nixDatabase without registrations",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "root", "Format": "ext4"}, "nixDatabase": true}]}"#.to_string(),
+            vec!["error: /partitions/0/nixDatabase: partition 10-p: nixDatabase needs the closure's registration (narHash, narSize, references, as exportReferencesGraph gives them)"],
+        ),
+        (
+            "nixProfiles without nixDatabase",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "root", "Format": "ext4"}, "nixProfiles": {"system": "/nix/store/x"}}]}"#.to_string(),
+            vec!["error: /partitions/0/nixProfiles: partition 10-p: nixProfiles without nixDatabase"],
         ),
         (
             "fromImage with a filesystem of its own",

@@ -12,6 +12,12 @@ pub enum ImageError {
         #[source]
         source: std::io::Error,
     },
+    #[error("partition {partition}: the Nix database")]
+    NixDatabase {
+        partition: String,
+        #[source]
+        source: nix_repart_nixdb::NixDbError,
+    },
     #[error("partition {partition}: the dm-verity hash tree")]
     Verity {
         partition: String,

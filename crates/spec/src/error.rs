@@ -159,6 +159,18 @@ pub enum ProblemKind {
     UnknownDiskFormat { value: String },
     #[error("format {format} with compression.enable: the disk would be compressed twice; use qcow2-compressed, or turn compression off")]
     DiskFormatWithCompression { format: String },
+    #[error("partition {partition}: nixDatabase needs nixStorePrefix /nix/store (the database names its paths there), not {prefix}")]
+    NixDatabasePrefix { partition: String, prefix: String },
+    #[error("partition {partition}: nixDatabase needs a filesystem with symlinks (ext4, squashfs, erofs)")]
+    NixDatabaseFormat { partition: String },
+    #[error("partition {partition}: nixDatabase needs the closure's registration (narHash, narSize, references, as exportReferencesGraph gives them){}", path.as_ref().map(|p| format!("; {p} has none")).unwrap_or_default())]
+    ClosureWithoutRegistration { partition: String, path: Option<String> },
+    #[error("partition {partition}: nixProfiles without nixDatabase")]
+    ProfilesWithoutDatabase { partition: String },
+    #[error("partition {partition}: the profile's store path {path} is not in the closure")]
+    ProfileOutsideClosure { partition: String, path: String },
+    #[error("{name:?} is not a profile name (letters, digits, - and _)")]
+    BadProfileName { name: String },
     #[error("cannot draw a random seed from /dev/urandom: {reason}")]
     NoRandomSeed { reason: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]

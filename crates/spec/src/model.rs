@@ -222,6 +222,9 @@ pub struct Partition {
     /// `fromImage`: the partition is copied from an earlier image (see
     /// [`crate::from_image`]).
     pub from_image: Option<crate::from_image::FromImage>,
+    /// `nixDatabase`: the Nix database to write for the closure (see
+    /// [`crate::nix_database`]).
+    pub nix_database: Option<crate::nix_database::NixDatabase>,
 }
 
 /// `Minimize=`: make the partition as small as its filesystem allows.

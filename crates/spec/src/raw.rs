@@ -23,7 +23,19 @@ pub struct RawSetting {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawClosure {
     File(String),
-    Paths(Vec<String>),
+    Paths(Vec<RawClosureEntry>),
+}
+
+/// One element of an `exportReferencesGraph` array: the path, and what
+/// registers it in a Nix database where the array has it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawClosureEntry {
+    pub path: String,
+    pub nar_hash: Option<String>,
+    pub nar_size: Option<u64>,
+    pub references: Option<Vec<String>>,
+    pub deriver: Option<String>,
+    pub ca: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,6 +49,10 @@ pub struct RawPartition {
     pub nix_store_prefix: Option<String>,
     /// `fromImage`: a directory with an image and its repart-output.json.
     pub from_image: Option<String>,
+    /// `nixDatabase`: write /nix/var/nix/db for the closure.
+    pub nix_database: Option<bool>,
+    /// `nixProfiles`: profile name -> store path.
+    pub nix_profiles: Vec<(String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -242,8 +258,17 @@ impl Walker {
     }
 
     fn partition(&mut self, pointer: &str, value: &Value) -> RawPartition {
-        const KEYS: [&str; 7] =
-            ["id", "repartConfig", "contents", "storePaths", "closure", "nixStorePrefix", "fromImage"];
+        const KEYS: [&str; 9] = [
+            "id",
+            "repartConfig",
+            "contents",
+            "storePaths",
+            "closure",
+            "nixStorePrefix",
+            "fromImage",
+            "nixDatabase",
+            "nixProfiles",
+        ];
         let Some(map) = self.object(pointer, value, &KEYS) else {
             return RawPartition::default();
         };
@@ -266,6 +291,8 @@ impl Walker {
             closure: self.closure(&format!("{pointer}/closure"), map.get("closure")),
             nix_store_prefix: self.string(&format!("{pointer}/nixStorePrefix"), map.get("nixStorePrefix")),
             from_image: self.string(&format!("{pointer}/fromImage"), map.get("fromImage")),
+            nix_database: self.boolean(&format!("{pointer}/nixDatabase"), map.get("nixDatabase")),
+            nix_profiles: self.profiles(&format!("{pointer}/nixProfiles"), map.get("nixProfiles")),
         }
     }
 
@@ -327,6 +354,22 @@ impl Walker {
             .collect()
     }
 
+    fn profiles(&mut self, pointer: &str, value: Option<&Value>) -> Vec<(String, Option<String>)> {
+        match value {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Object(map)) => map
+                .iter()
+                .map(|(name, target)| {
+                    (name.clone(), self.string(&format!("{pointer}/{}", pointer_token(name)), Some(target)))
+                })
+                .collect(),
+            Some(other) => {
+                self.wrong_type(pointer, "an object of profile name to store path", other);
+                Vec::new()
+            }
+        }
+    }
+
     fn closure(&mut self, pointer: &str, value: Option<&Value>) -> Option<RawClosure> {
         match value? {
             Value::Null => None,
@@ -339,10 +382,24 @@ impl Walker {
                         self.wrong_type(&here, "an object with \"path\"", item);
                         continue;
                     };
-                    match entry.get("path") {
-                        Some(path) => paths.extend(self.string(&format!("{here}/path"), Some(path))),
-                        None => self.problem(&format!("{here}/path"), ProblemKind::Missing),
-                    }
+                    let Some(path) = entry.get("path") else {
+                        self.problem(&format!("{here}/path"), ProblemKind::Missing);
+                        continue;
+                    };
+                    let Some(path) = self.string(&format!("{here}/path"), Some(path)) else { continue };
+                    let text = |key: &str| entry.get(key).and_then(Value::as_str).map(str::to_string);
+                    let references = entry
+                        .get("references")
+                        .and_then(Value::as_array)
+                        .map(|refs| refs.iter().filter_map(Value::as_str).map(str::to_string).collect::<Vec<_>>());
+                    paths.push(RawClosureEntry {
+                        path,
+                        nar_hash: text("narHash"),
+                        nar_size: entry.get("narSize").and_then(Value::as_u64),
+                        references,
+                        deriver: text("deriver"),
+                        ca: text("ca"),
+                    });
                 }
                 Some(RawClosure::Paths(paths))
             }

@@ -125,6 +125,7 @@ fn empty_partition(id: &str) -> Partition {
         nix_store_prefix: String::new(),
         verity: Default::default(),
         from_image: None,
+        nix_database: None,
     }
 }
 

@@ -315,6 +315,7 @@ fn check_partition(
     partition.contents.extend(copy_files);
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
+    crate::nix_database::check(c, &pointer, raw, &mut partition);
     if let Some(dir) = &raw.from_image {
         crate::from_image::apply(c, &format!("{pointer}/fromImage"), dir, &mut partition);
     }
@@ -428,7 +429,7 @@ fn check_store_paths(c: &mut Checker, pointer: &str, raw: &RawPartition) -> Vec<
     let closure_pointer = format!("{pointer}/closure");
     match &raw.closure {
         Some(RawClosure::Paths(list)) => {
-            paths.extend(list.iter().enumerate().map(|(i, p)| (format!("{closure_pointer}/{i}/path"), p.clone())));
+            paths.extend(list.iter().enumerate().map(|(i, e)| (format!("{closure_pointer}/{i}/path"), e.path.clone())));
         }
         Some(RawClosure::File(file)) => paths.extend(read_closure_file(c, &closure_pointer, file)),
         None => {}

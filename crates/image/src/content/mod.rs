@@ -16,6 +16,7 @@ pub mod erofs;
 pub mod ext;
 pub mod fat;
 mod measured;
+pub mod nix_db;
 pub mod squashfs;
 pub mod staging;
 pub mod swap;

@@ -1,0 +1,59 @@
+//! A partition's Nix database (`nixDatabase`, `nixProfiles`): written into
+//! the work directory before the partition's tree is read, then added to
+//! the tree as contents (`/nix/var/nix/db/db.sqlite`, `/nix/var/nix/db/schema`)
+//! and symlinks (`/nix/var/nix/profiles/<name>` -> `<name>-1-link` -> the
+//! store path), every mtime `SOURCE_DATE_EPOCH`, every registration time
+//! too.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use nix_repart_nixdb::Registration;
+use nix_repart_spec::{Content, Partition};
+
+use crate::context::Build;
+use crate::error::ImageError;
+
+/// `p` with its database's files and profile links added, or `p` as it is.
+pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, ImageError> {
+    let Some(db) = &p.nix_database else { return Ok(None) };
+    let dir = b.work.join(format!("nix-db-{}", p.id));
+    let io = |source| ImageError::Write { path: dir.clone(), source };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let epoch = i64::try_from(b.options.source_date_epoch).unwrap_or(i64::MAX);
+    let sqlite = dir.join("db.sqlite");
+    let _ = std::fs::remove_file(&sqlite);
+    let registrations: Vec<Registration> = db
+        .registrations
+        .iter()
+        .map(|r| Registration {
+            path: r.path.clone(),
+            hash: r.hash.clone(),
+            nar_size: r.nar_size,
+            references: r.references.clone(),
+            deriver: r.deriver.clone(),
+            ca: r.ca.clone(),
+        })
+        .collect();
+    nix_repart_nixdb::write(&sqlite, &registrations, epoch)
+        .map_err(|source| ImageError::NixDatabase { partition: p.id.clone(), source })?;
+    let schema = dir.join("schema");
+    std::fs::write(&schema, nix_repart_nixdb::SCHEMA_VERSION).map_err(io)?;
+    for file in [&sqlite, &schema] {
+        stamp(file, b.options.source_date_epoch).map_err(io)?;
+    }
+    let mut with = p.clone();
+    let add = |target: &str, source: PathBuf| Content { target: target.to_string(), source };
+    with.contents.push(add("/nix/var/nix/db/db.sqlite", sqlite));
+    with.contents.push(add("/nix/var/nix/db/schema", schema));
+    for (name, target) in &db.profiles {
+        with.make_symlinks.push((format!("/nix/var/nix/profiles/{name}"), format!("{name}-1-link")));
+        with.make_symlinks.push((format!("/nix/var/nix/profiles/{name}-1-link"), target.clone()));
+    }
+    Ok(Some(with))
+}
+
+fn stamp(path: &Path, epoch: u64) -> std::io::Result<()> {
+    let file = std::fs::File::options().write(true).open(path)?;
+    file.set_times(std::fs::FileTimes::new().set_modified(UNIX_EPOCH + Duration::from_secs(epoch)))
+}
