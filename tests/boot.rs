@@ -228,6 +228,25 @@ fn ext4_root_image_boots() {
     );
 }
 
+/// systemd-boot installed by nix-repart from a toplevel's bootspec
+/// (`systemdBoot`): the loader entry it writes is the one that boots.
+#[cfg_attr(
+    lacks = "boot",
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot, systemd-repart, gdisk, fdisk, loop devices and e2fsprogs; .ci/run installs them"
+)]
+#[test]
+fn systemd_boot_installed_from_the_bootspec_boots() {
+    require_boot_tools();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = build_appliance_with(dir.path(), "bootspec-ok", "bootspec-ok", "bootspec");
+    let log = boot(&image, dir.path());
+    assert_eq!(
+        result_line(&log),
+        "NIX-REPART-BOOT-OK: bootspec-ok fstype=squashfs partitions=2 labels=boot,nix-store,",
+        "serial log:\n{log}"
+    );
+}
+
 /// The appliance as a compressed qcow2, booted through QEMU's qcow2 driver.
 #[cfg_attr(
     any(lacks = "boot", lacks = "qemu-img"),

@@ -16,7 +16,8 @@
 # (spec-erofs.json.in); ROOT_FORMAT=verity an erofs store with its dm-verity
 # hash partition, the root hash on the kernel command line
 # (spec-verity.json.in; VERITY_ROOTHASH= puts another there). FORMAT=qcow2
-# writes appliance.qcow2 instead of appliance.raw.
+# writes appliance.qcow2 instead of appliance.raw. ROOT_FORMAT=bootspec has
+# nix-repart install systemd-boot from a bootspec (spec-bootspec.json.in).
 # Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +30,8 @@ case ${ROOT_FORMAT:-squashfs} in
   ext4) template=spec-ext4.json.in label=root fstype=ext4 ;;
   erofs) template=spec-erofs.json.in label=nix-store fstype=erofs ;;
   verity) template=spec-verity.json.in label=nix-store fstype=erofs ;;
-  *) echo "ROOT_FORMAT must be squashfs, ext4, erofs or verity" >&2; exit 1 ;;
+  bootspec) template=spec-bootspec.json.in label=nix-store fstype=squashfs ;;
+  *) echo "ROOT_FORMAT must be squashfs, ext4, erofs, verity or bootspec" >&2; exit 1 ;;
 esac
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 version=${kernel#/boot/vmlinuz-}
@@ -75,7 +77,14 @@ entry ""
 cp "$kernel" "$work/esp/vmlinuz"
 cp "$work/initrd.img" "$work/esp/initrd"
 printf '%s' "$store_marker" > "$work/store/marker"
-sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" "$here/$template" > "$work/spec.json"
+# ROOT_FORMAT=bootspec: no loader files of ours; a toplevel whose boot.json
+# (bootspec v1) names the kernel, the initrd and the command line, and
+# nix-repart installs systemd-boot from it.
+mkdir -p "$work/toplevel"
+params=$(sed -n 's/^options //p' "$work/esp/loader/entries/appliance.conf" | sed 's/ /", "/g')
+printf '{"org.nixos.bootspec.v1": {"kernel": "%s", "initrd": "%s", "init": "/init", "kernelParams": ["%s"], "label": "nix-repart appliance", "system": "x86_64-linux", "toplevel": "%s"}}\n' \
+  "$kernel" "$work/initrd.img" "$params" "$work/toplevel" > "$work/toplevel/boot.json"
+sed -e "s|@ESP@|$work/esp|g" -e "s|@STORE@|$work/store|g" -e "s|@TOPLEVEL@|$work/toplevel|g" "$here/$template" > "$work/spec.json"
 # FORMAT=qcow2 (or qcow2-compressed) writes the disk as qcow2.
 if [ -n "${FORMAT:-}" ]; then
   sed -i "s|\"version\": 1,|\"version\": 1, \"format\": \"$FORMAT\",|" "$work/spec.json"

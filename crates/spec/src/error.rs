@@ -171,6 +171,10 @@ pub enum ProblemKind {
     ProfileOutsideClosure { partition: String, path: String },
     #[error("{name:?} is not a profile name (letters, digits, - and _)")]
     BadProfileName { name: String },
+    #[error("partition {partition}: systemdBoot goes on the ESP (Type=esp, Format=vfat)")]
+    SystemdBootNotOnEsp { partition: String },
+    #[error("partition {partition}: the bootspec of {toplevel}: {reason}")]
+    Bootspec { partition: String, toplevel: String, reason: String },
     #[error("cannot draw a random seed from /dev/urandom: {reason}")]
     NoRandomSeed { reason: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]

@@ -7,6 +7,7 @@
 //! paths) and the rules between them. The result is a [`Spec`] that cannot
 //! be malformed. This crate does not plan or write anything.
 
+pub mod boot_loader;
 mod compression;
 pub mod error;
 mod file_settings;

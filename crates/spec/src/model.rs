@@ -225,6 +225,9 @@ pub struct Partition {
     /// `nixDatabase`: the Nix database to write for the closure (see
     /// [`crate::nix_database`]).
     pub nix_database: Option<crate::nix_database::NixDatabase>,
+    /// `systemdBoot`: the loader files to write on this ESP (see
+    /// [`crate::boot_loader`]).
+    pub systemd_boot: Option<crate::boot_loader::SystemdBoot>,
 }
 
 /// `Minimize=`: make the partition as small as its filesystem allows.

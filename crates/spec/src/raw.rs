@@ -53,6 +53,8 @@ pub struct RawPartition {
     pub nix_database: Option<bool>,
     /// `nixProfiles`: profile name -> store path.
     pub nix_profiles: Vec<(String, Option<String>)>,
+    /// `systemdBoot`: install systemd-boot for a toplevel on this ESP.
+    pub systemd_boot: Option<crate::boot_loader::RawSystemdBoot>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -258,7 +260,7 @@ impl Walker {
     }
 
     fn partition(&mut self, pointer: &str, value: &Value) -> RawPartition {
-        const KEYS: [&str; 9] = [
+        const KEYS: [&str; 10] = [
             "id",
             "repartConfig",
             "contents",
@@ -268,6 +270,7 @@ impl Walker {
             "fromImage",
             "nixDatabase",
             "nixProfiles",
+            "systemdBoot",
         ];
         let Some(map) = self.object(pointer, value, &KEYS) else {
             return RawPartition::default();
@@ -293,6 +296,7 @@ impl Walker {
             from_image: self.string(&format!("{pointer}/fromImage"), map.get("fromImage")),
             nix_database: self.boolean(&format!("{pointer}/nixDatabase"), map.get("nixDatabase")),
             nix_profiles: self.profiles(&format!("{pointer}/nixProfiles"), map.get("nixProfiles")),
+            systemd_boot: self.systemd_boot(&format!("{pointer}/systemdBoot"), map.get("systemdBoot")),
         }
     }
 
@@ -352,6 +356,16 @@ impl Walker {
                 (target.clone(), source)
             })
             .collect()
+    }
+
+    fn systemd_boot(&mut self, pointer: &str, value: Option<&Value>) -> Option<crate::boot_loader::RawSystemdBoot> {
+        let value = value?;
+        let map = self.object(pointer, value, &["toplevel", "efi", "timeout"])?;
+        Some(crate::boot_loader::RawSystemdBoot {
+            toplevel: self.string(&format!("{pointer}/toplevel"), map.get("toplevel")),
+            efi: self.string(&format!("{pointer}/efi"), map.get("efi")),
+            timeout: self.unsigned(&format!("{pointer}/timeout"), map.get("timeout")),
+        })
     }
 
     fn profiles(&mut self, pointer: &str, value: Option<&Value>) -> Vec<(String, Option<String>)> {

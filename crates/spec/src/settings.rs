@@ -126,6 +126,7 @@ fn empty_partition(id: &str) -> Partition {
         verity: Default::default(),
         from_image: None,
         nix_database: None,
+        systemd_boot: None,
     }
 }
 

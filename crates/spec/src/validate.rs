@@ -316,6 +316,9 @@ fn check_partition(
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
     crate::nix_database::check(c, &pointer, raw, &mut partition);
+    if let Some(boot) = &raw.systemd_boot {
+        crate::boot_loader::check(c, &pointer, boot, &mut partition);
+    }
     if let Some(dir) = &raw.from_image {
         crate::from_image::apply(c, &format!("{pointer}/fromImage"), dir, &mut partition);
     }

@@ -12,6 +12,7 @@
 //! - [`erofs`]: made into a scratch file while measuring, copied in after;
 //! - [`swap`] and `CopyBlocks=`: written after planning.
 
+pub mod boot_loader;
 pub mod erofs;
 pub mod ext;
 pub mod fat;

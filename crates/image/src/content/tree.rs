@@ -1,5 +1,6 @@
 //! Reading a partition's sources into a tree, as its step (with the
-//! partition's Nix database added, if it asks for one).
+//! partition's Nix database and systemd-boot's loader files added, if it
+//! asks for them).
 
 use nix_repart_progress::Totals;
 use nix_repart_spec::Partition;
@@ -12,6 +13,8 @@ use crate::error::ImageError;
 pub fn read(b: &Build, p: &Partition, symlinks: Symlinks) -> Result<Directory, ImageError> {
     let with_db = super::nix_db::with_database(b, p)?;
     let p = with_db.as_ref().unwrap_or(p);
+    let with_loader = super::boot_loader::with_loader(b, p)?;
+    let p = with_loader.as_ref().unwrap_or(p);
     b.progress.run(format!("{}: reading sources", p.id), Totals::default(), |counter| {
         let tree = nix_repart_tree::build(p, symlinks)
             .map_err(|source| ImageError::Tree { partition: p.id.clone(), source })?;
