@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use nix_repart_plan::{ContentEstimate, ContentSizes, Plan};
 use nix_repart_progress::{Progress, Totals};
-use nix_repart_spec::{Bytes, DiskFormat, ImageSize, Spec};
+use nix_repart_spec::{Bytes, DiskFormat, ImageSize, PartitionTable, Spec};
 use nix_repart_work::WorkDir;
 
 use crate::content::{self, Content, Measured};
@@ -74,8 +74,11 @@ pub fn build(
             .run("split files", Totals::default(), |_| output::split::write_all(&work, file.file, &plan, out_dir))?;
     }
     // 6. GPT
-    output::gpt::write_table(file.file, &plan)
+    output::gpt::write_table(file.file, &plan, spec)
         .map_err(|source| ImageError::Gpt { path: image_path.clone(), source })?;
+    if spec.partition_table == PartitionTable::None {
+        image = only_filesystem(&work, &mut image, &plan)?;
+    }
     // 7. compress, or write the VM disk format
     if spec.format != DiskFormat::Raw {
         let label = format!("writing {}", spec.format.extension());
@@ -169,6 +172,18 @@ fn move_streamed(measured: &[Measured], plan: &Plan, image: ImageFile) -> std::i
         }
     }
     Ok(())
+}
+
+/// `partitionTable: none`: the image is its one partition's region.
+fn only_filesystem(work: &WorkDir, image: &mut PendingFile, plan: &Plan) -> Result<PendingFile, ImageError> {
+    let target = image.target().to_path_buf();
+    let mut alone = PendingFile::create(work, &target)?;
+    let write_error = |source| ImageError::Write { path: target.clone(), source };
+    if let Some(p) = plan.partitions.first() {
+        blocks::copy_range(image.file(), p.offset.0, p.size.0, alone.file(), 0).map_err(write_error)?;
+        alone.file().set_len(p.size.0).map_err(write_error)?;
+    }
+    Ok(alone)
 }
 
 fn write_report(work: &WorkDir, plan: &Plan, split: bool, path: &Path) -> Result<PendingFile, ImageError> {

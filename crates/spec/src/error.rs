@@ -175,6 +175,10 @@ pub enum ProblemKind {
     SystemdBootNotOnEsp { partition: String },
     #[error("partition {partition}: the bootspec of {toplevel}: {reason}")]
     Bootspec { partition: String, toplevel: String, reason: String },
+    #[error("{value:?} is not a partition table nix-repart writes (gpt, hybrid, mbr, none)")]
+    UnknownPartitionTable { value: String },
+    #[error("partitionTable {table} holds at most {most} partition(s), the spec has {partitions}")]
+    TooManyForTable { table: String, most: usize, partitions: usize },
     #[error("cannot draw a random seed from /dev/urandom: {reason}")]
     NoRandomSeed { reason: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]

@@ -36,7 +36,7 @@ pub use format::{
 };
 pub use model::{
     Content, CopyBlocks, DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Minimize, Partition,
-    SectorSize, Spec,
+    PartitionTable, SectorSize, Spec,
 };
 pub use settings::MAX_LABEL_UTF16;
 pub use types::{Architecture, Designator, PartitionType};

@@ -34,6 +34,8 @@ pub struct Spec {
     pub compression: Option<ImageCompression>,
     /// `format`: raw (default), qcow2, qcow2-compressed, vdi or vpc.
     pub format: DiskFormat,
+    /// `partitionTable`: gpt (default), hybrid, mbr or none.
+    pub partition_table: PartitionTable,
     /// Extra mkfs arguments per filesystem, one word per element (nixpkgs'
     /// `"-S 512"` style elements are split on whitespace, as systemd-repart
     /// splits `SYSTEMD_REPART_MKFS_OPTIONS_<FS>`).
@@ -135,6 +137,34 @@ impl DiskFormat {
             "qcow2-compressed" => Some(DiskFormat::Qcow2Compressed),
             "vdi" => Some(DiskFormat::Vdi),
             "vpc" => Some(DiskFormat::Vpc),
+            _ => None,
+        }
+    }
+}
+
+/// The partition table, as make-disk-image offers them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PartitionTable {
+    /// GPT with a protective MBR.
+    #[default]
+    Gpt,
+    /// GPT, and an MBR that also lists the first three partitions, for
+    /// firmware that reads the MBR only.
+    Hybrid,
+    /// An MBR (MSDOS) table only, at most four partitions.
+    Mbr,
+    /// No table: the image is its one filesystem.
+    None,
+}
+
+impl PartitionTable {
+    pub fn from_name(name: &str) -> Option<PartitionTable> {
+        match name {
+            "gpt" => Some(PartitionTable::Gpt),
+            "hybrid" => Some(PartitionTable::Hybrid),
+            "mbr" => Some(PartitionTable::Mbr),
+            "none" => Some(PartitionTable::None),
             _ => None,
         }
     }

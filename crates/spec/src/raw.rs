@@ -76,6 +76,7 @@ pub struct RawSpec {
     pub split: Option<bool>,
     pub compression: RawCompression,
     pub format: Option<String>,
+    pub partition_table: Option<String>,
     pub mkfs_options: BTreeMap<String, Vec<String>>,
     pub partitions: Vec<RawPartition>,
 }
@@ -183,7 +184,7 @@ impl Walker {
     }
 
     fn spec(&mut self, doc: &Value) -> RawSpec {
-        const KEYS: [&str; 12] = [
+        const KEYS: [&str; 13] = [
             "version",
             "name",
             "imageVersion",
@@ -196,6 +197,7 @@ impl Walker {
             "mkfsOptions",
             "partitions",
             "format",
+            "partitionTable",
         ];
         let Some(map) = self.object("", doc, &KEYS) else {
             return RawSpec::default();
@@ -210,6 +212,7 @@ impl Walker {
             image_size: self.string_or_number("/imageSize", map.get("imageSize")),
             split: self.boolean("/split", map.get("split")),
             format: self.string("/format", map.get("format")),
+            partition_table: self.string("/partitionTable", map.get("partitionTable")),
             ..RawSpec::default()
         };
         if map.get("name").is_none() {

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::compression::{self, PendingCompression};
 use crate::error::{Problem, ProblemKind};
 use crate::model::{
-    Content, DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, SectorSize, Spec,
-    DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
+    Content, DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, PartitionTable, SectorSize,
+    Spec, DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
 };
 use crate::raw::{pointer_token, RawClosure, RawCompression, RawPartition, RawSpec};
 use crate::settings::{self, Settings};
@@ -99,6 +99,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         split: raw.split.unwrap_or(false),
         compression: check_image_compression(c, &raw.compression),
         format: check_disk_format(c, raw.format.as_deref(), raw.compression.enable == Some(true)),
+        partition_table: check_partition_table(c, raw.partition_table.as_deref(), partitions.len()),
         mkfs_options: raw
             .mkfs_options
             .into_iter()
@@ -181,6 +182,25 @@ fn check_disk_format(c: &mut Checker, format: Option<&str>, compressed: bool) ->
         c.problem("/format", ProblemKind::DiskFormatWithCompression { format: name.to_string() });
     }
     format
+}
+
+/// `partitionTable`: a kind nix-repart writes; an MBR holds four entries,
+/// and an image without a table one filesystem.
+fn check_partition_table(c: &mut Checker, table: Option<&str>, partitions: usize) -> PartitionTable {
+    let Some(name) = table else { return PartitionTable::Gpt };
+    let Some(table) = PartitionTable::from_name(name) else {
+        c.problem("/partitionTable", ProblemKind::UnknownPartitionTable { value: name.to_string() });
+        return PartitionTable::Gpt;
+    };
+    let most = match table {
+        PartitionTable::Mbr => 4,
+        PartitionTable::None => 1,
+        _ => usize::MAX,
+    };
+    if partitions > most {
+        c.problem("/partitionTable", ProblemKind::TooManyForTable { table: name.to_string(), most, partitions });
+    }
+    table
 }
 
 fn check_version(c: &mut Checker, version: Option<&Value>) {

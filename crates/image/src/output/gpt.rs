@@ -1,10 +1,13 @@
-//! Writes the protective MBR (the `gpt` crate's `ProtectiveMBR`) and both
+//! Writes the partition table: for `gpt` (the default) the protective MBR
+//! (the `gpt` crate's `ProtectiveMBR`) and both
 //! GPT headers and entry arrays (UEFI 2.10 §5.3), for any sector size from
 //! 512 to 4096 bytes: the `gpt` crate's header writer knows 512 and 4096
 //! only. Entries come straight from the plan, so nothing is random; with
 //! first usable LBA 2048 the bytes are systemd-repart's (and, for 512 and
 //! 4096, the `gpt` crate's: tests/pinned_images.rs and the 252
-//! conformance test pin them). The partition data area is not touched.
+//! conformance test pin them); `hybrid` puts [`mbr`]'s hybrid MBR in front
+//! of the GPT, `mbr` writes that table alone, `none` nothing. The
+//! partition data area is not touched.
 
 use std::fs::File;
 use std::io;
@@ -12,6 +15,9 @@ use std::os::unix::fs::FileExt;
 
 use gpt::mbr::ProtectiveMBR;
 use nix_repart_plan::{Plan, PARTITION_ENTRIES, PARTITION_ENTRY_SIZE};
+use nix_repart_spec::{PartitionTable, Spec};
+
+use super::mbr;
 use uuid::Uuid;
 
 const HEADER_SIZE: usize = 92;
@@ -20,12 +26,17 @@ fn crc32(bytes: &[u8]) -> u32 {
     crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC).checksum(bytes)
 }
 
-/// Writes the partition table of `plan` into `file`, which already has the
-/// image's final size.
-pub fn write_table(file: &File, plan: &Plan) -> io::Result<()> {
+/// Writes the partition table of `plan`, of the spec's kind, into `file`,
+/// which already has the image's final size (for `none`, nothing).
+pub fn write_table(file: &File, plan: &Plan, spec: &Spec) -> io::Result<()> {
     let sector = plan.image.sector_size.0;
     let sectors = plan.image.size.0 / sector;
-    write_protective_mbr(file, sectors)?;
+    match spec.partition_table {
+        PartitionTable::None => return Ok(()),
+        PartitionTable::Mbr => return file.write_all_at(&mbr::table(plan, spec, false), 0),
+        PartitionTable::Hybrid => file.write_all_at(&mbr::table(plan, spec, true), 0)?,
+        PartitionTable::Gpt => write_protective_mbr(file, sectors)?,
+    }
     let entries = entry_array(plan);
     let array_sectors = (entries.len() as u64).div_ceil(sector);
     let entries_crc = crc32(&entries);

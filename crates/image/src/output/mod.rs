@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod compress;
 pub mod disk;
 pub mod gpt;
+pub mod mbr;
 pub mod pending;
 pub mod report;
 pub mod seekable;
