@@ -50,6 +50,8 @@
       lib = {
         inherit mkImage;
         toSpec = import ./nix/lib/spec.nix;
+        # nixpkgs' make-disk-image interface: makeDiskImage { pkgs; lib; config; ... }.
+        makeDiskImage = import ./nix/lib/make-disk-image.nix;
       };
 
       templates = rec {

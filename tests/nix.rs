@@ -307,7 +307,7 @@ fn flake_outputs_have_the_promised_attributes() {
         "module": true,
         "templates": ["appliance", "default"],
         "template": true,
-        "lib": ["mkImage", "toSpec"],
+        "lib": ["makeDiskImage", "mkImage", "toSpec"],
         "toSpec": true,
         "inputs": ["nixpkgs"],
     });

@@ -169,7 +169,7 @@ pub enum ProblemKind {
     ProfilesWithoutDatabase { partition: String },
     #[error("partition {partition}: the profile's store path {path} is not in the closure")]
     ProfileOutsideClosure { partition: String, path: String },
-    #[error("{name:?} is not a profile name (letters, digits, - and _)")]
+    #[error("{name:?} is not a profile name (letters, digits, -, _ and ., nested with /)")]
     BadProfileName { name: String },
     #[error("partition {partition}: systemdBoot goes on the ESP (Type=esp, Format=vfat)")]
     SystemdBootNotOnEsp { partition: String },

@@ -83,7 +83,10 @@ pub(crate) fn check(c: &mut Checker, pointer: &str, raw: &RawPartition, p: &mut 
     let mut profiles = Vec::new();
     for (name, target) in &raw.nix_profiles {
         let at = format!("{pointer}/nixProfiles/{name}");
-        let valid_name = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        // Names may nest (`per-user/root/channels`), never climb out.
+        let valid_name = !name.is_empty()
+            && name.split('/').all(|part| !part.is_empty() && part != "." && part != "..")
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
         match target {
             Some(t) if valid_name && registrations.iter().any(|r| &r.path == t) => {
                 profiles.push((name.clone(), t.clone()))

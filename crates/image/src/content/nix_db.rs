@@ -47,7 +47,8 @@ pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, Imag
     with.contents.push(add("/nix/var/nix/db/db.sqlite", sqlite));
     with.contents.push(add("/nix/var/nix/db/schema", schema));
     for (name, target) in &db.profiles {
-        with.make_symlinks.push((format!("/nix/var/nix/profiles/{name}"), format!("{name}-1-link")));
+        let base = name.rsplit('/').next().unwrap_or(name);
+        with.make_symlinks.push((format!("/nix/var/nix/profiles/{name}"), format!("{base}-1-link")));
         with.make_symlinks.push((format!("/nix/var/nix/profiles/{name}-1-link"), target.clone()));
     }
     Ok(Some(with))
