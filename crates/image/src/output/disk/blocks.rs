@@ -1,6 +1,7 @@
-//! The block walk the fixed-block formats (vdi, vhd) share: which blocks
-//! of the raw image hold anything but zeros, read in parallel batches, in
-//! order. A block not in the result reads as zeros.
+//! The block walk every disk format shares: which blocks of the raw image
+//! hold anything but zeros, read (and, for compressed qcow2, compressed)
+//! in parallel batches, handed on in order. A block not handed on reads
+//! as zeros.
 
 use std::fs::File;
 use std::io;
@@ -11,7 +12,7 @@ use rayon::prelude::*;
 
 use super::extents::data_extents;
 
-/// Blocks read at once.
+/// Blocks read at once (at most 64 MiB of 2 MiB blocks).
 const BATCH: usize = 32;
 
 /// Calls `each(index, bytes)` for every block of `block` bytes (the last
@@ -21,6 +22,18 @@ pub fn nonzero_blocks(
     block: u64,
     counter: &Counter,
     mut each: impl FnMut(u64, &[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    nonzero_blocks_with(source, block, counter, Ok, |index, bytes| each(index, &bytes))
+}
+
+/// [`nonzero_blocks`] with `transform` applied to each block in parallel
+/// (a compressor), its results handed to `each` in order.
+pub fn nonzero_blocks_with<T: Send>(
+    source: &File,
+    block: u64,
+    counter: &Counter,
+    transform: impl Fn(Vec<u8>) -> io::Result<T> + Sync,
+    mut each: impl FnMut(u64, T) -> io::Result<()>,
 ) -> io::Result<()> {
     let size = source.metadata()?.len();
     let mut candidates: Vec<u64> = Vec::new();
@@ -40,12 +53,15 @@ pub fn nonzero_blocks(
                 let len = block.min(size - offset) as usize;
                 source.read_exact_at(&mut buf[..len], offset)?;
                 counter.add_bytes(len as u64);
-                Ok((!buf.iter().all(|&b| b == 0)).then_some(buf))
+                if buf.iter().all(|&b| b == 0) {
+                    return Ok(None);
+                }
+                transform(buf).map(Some)
             })
             .collect::<io::Result<Vec<_>>>()?;
-        for (&index, buf) in batch.iter().zip(read) {
-            if let Some(buf) = buf {
-                each(index, &buf)?;
+        for (&index, item) in batch.iter().zip(read) {
+            if let Some(item) = item {
+                each(index, item)?;
             }
         }
     }

@@ -14,12 +14,10 @@
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
 
 use nix_repart_progress::Counter;
-use rayon::prelude::*;
 
-use super::extents::data_extents;
+use super::blocks::nonzero_blocks_with;
 
 const CLUSTER_BITS: u32 = 16;
 const CLUSTER: u64 = 1 << CLUSTER_BITS;
@@ -31,8 +29,6 @@ const COPIED: u64 = 1 << 63;
 const COMPRESSED: u64 = 1 << 62;
 /// Bit where a compressed descriptor's sector count starts (62 - (16 - 8)).
 const CSECTORS_SHIFT: u32 = 62 - (CLUSTER_BITS - 8);
-/// Clusters read and compressed at once.
-const BATCH: usize = 256;
 
 /// Where a guest cluster's data is.
 #[derive(Clone, Copy)]
@@ -50,43 +46,10 @@ pub fn write(source: &File, out: &mut (impl Write + Seek), compressed: bool, cou
     let data_start = (1 + l1_clusters) * CLUSTER;
     out.seek(SeekFrom::Start(data_start))?;
     let mut data = DataWriter { out, at: data_start, places: Vec::new() };
-    for batch in candidate_clusters(source, size)?.chunks(BATCH) {
-        let read = batch
-            .par_iter()
-            .map(|&index| {
-                let mut buf = vec![0u8; CLUSTER as usize];
-                let offset = index * CLUSTER;
-                let len = CLUSTER.min(size - offset) as usize;
-                source.read_exact_at(&mut buf[..len], offset)?;
-                counter.add_bytes(len as u64);
-                if buf.iter().all(|&b| b == 0) {
-                    return Ok(None);
-                }
-                Ok(Some(if compressed { deflate(&buf)? } else { Stored::Whole(buf) }))
-            })
-            .collect::<io::Result<Vec<_>>>()?;
-        for (&index, stored) in batch.iter().zip(read) {
-            if let Some(stored) = stored {
-                data.put(index, stored)?;
-            }
-        }
-    }
+    let store = |cluster: Vec<u8>| if compressed { deflate(cluster) } else { Ok(Stored::Whole(cluster)) };
+    nonzero_blocks_with(source, CLUSTER, counter, store, |index, stored| data.put(index, stored))?;
     let DataWriter { out, at, places } = data;
     finish(out, at, size, l1_entries, &places)
-}
-
-/// Guest clusters that overlap a data extent, in order.
-fn candidate_clusters(source: &File, size: u64) -> io::Result<Vec<u64>> {
-    let mut clusters: Vec<u64> = Vec::new();
-    for (offset, len) in data_extents(source)? {
-        let (first, last) = (offset / CLUSTER, (offset + len).min(size).div_ceil(CLUSTER));
-        for c in first..last {
-            if clusters.last() != Some(&c) {
-                clusters.push(c);
-            }
-        }
-    }
-    Ok(clusters)
 }
 
 enum Stored {
@@ -96,12 +59,12 @@ enum Stored {
 
 /// Raw deflate with a 4 KiB window (QEMU inflates with window bits -12);
 /// the whole cluster if that is not smaller.
-fn deflate(cluster: &[u8]) -> io::Result<Stored> {
+fn deflate(cluster: Vec<u8>) -> io::Result<Stored> {
     let mut c = flate2::Compress::new_with_window_bits(flate2::Compression::default(), false, 12);
     let mut out = Vec::with_capacity(cluster.len());
-    match c.compress_vec(cluster, &mut out, flate2::FlushCompress::Finish) {
+    match c.compress_vec(&cluster, &mut out, flate2::FlushCompress::Finish) {
         Ok(flate2::Status::StreamEnd) if out.len() < cluster.len() => Ok(Stored::Deflated(out)),
-        Ok(_) => Ok(Stored::Whole(cluster.to_vec())),
+        Ok(_) => Ok(Stored::Whole(cluster)),
         Err(e) => Err(io::Error::other(e)),
     }
 }
