@@ -50,17 +50,7 @@ create table if not exists DerivationOutputs (
 create index if not exists IndexDerivationOutputs on DerivationOutputs(path);
 ";
 
-/// One store path to register.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registration {
-    pub path: String,
-    /// `sha256:<base16>`, as the database stores it.
-    pub hash: String,
-    pub nar_size: u64,
-    pub references: Vec<String>,
-    pub deriver: Option<String>,
-    pub ca: Option<String>,
-}
+pub use nix_repart_spec::nix_database::StoreRegistration as Registration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NixDbError {

@@ -8,7 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use nix_repart_nixdb::Registration;
 use nix_repart_spec::{Content, Partition};
 
 use crate::context::Build;
@@ -23,19 +22,7 @@ pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, Imag
     let epoch = i64::try_from(b.options.source_date_epoch).unwrap_or(i64::MAX);
     let sqlite = dir.join("db.sqlite");
     let _ = std::fs::remove_file(&sqlite);
-    let registrations: Vec<Registration> = db
-        .registrations
-        .iter()
-        .map(|r| Registration {
-            path: r.path.clone(),
-            hash: r.hash.clone(),
-            nar_size: r.nar_size,
-            references: r.references.clone(),
-            deriver: r.deriver.clone(),
-            ca: r.ca.clone(),
-        })
-        .collect();
-    nix_repart_nixdb::write(&sqlite, &registrations, epoch)
+    nix_repart_nixdb::write(&sqlite, &db.registrations, epoch)
         .map_err(|source| ImageError::NixDatabase { partition: p.id.clone(), source })?;
     let schema = dir.join("schema");
     std::fs::write(&schema, nix_repart_nixdb::SCHEMA_VERSION).map_err(io)?;
