@@ -296,3 +296,42 @@ fn errors_name_the_partition_and_the_cause() {
         );
     }
 }
+
+/// `freeSpace` (make-disk-image's additionalSpace): a minimized ext4 gets
+/// that much more room, and e2fsck still finds it clean.
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs it")]
+#[test]
+fn free_space_adds_room_to_a_minimized_ext4() {
+    require_tools(&["mke2fs", "e2fsck", "dumpe2fs"]);
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    make_tree(&src, false, false);
+    // Above ext4's 32 MiB floor either way: 40 MiB of data.
+    std::fs::write(src.join("filler.bin"), common::Rng(5).bytes(40 << 20)).unwrap();
+    // (total blocks, free blocks)
+    let blocks = |name: &str, extra: serde_json::Value| {
+        let mut partition =
+            serde_json::json!({ "repartConfig": { "Type": "linux-generic", "Format": "ext4", "Minimize": "guess" } });
+        if !extra.is_null() {
+            partition["freeSpace"] = extra;
+        }
+        let out = dir.path().join(name);
+        build_ok(&spec(dir.path(), name, &src, partition), &out, &[]);
+        let fs = dir.path().join(format!("{name}.img"));
+        partition_file(&out, &format!("{name}.raw"), &fs);
+        run_ok(Command::new("e2fsck").arg("-fn").arg(&fs));
+        let info = run_ok(Command::new("dumpe2fs").arg("-h").arg(&fs));
+        let field = |key: &str| -> u64 {
+            let line = info.lines().find(|l| l.starts_with(key)).unwrap().to_string();
+            line.split_whitespace().last().unwrap().parse().unwrap()
+        };
+        (field("Block count:"), field("Free blocks:"))
+    };
+    let ((size, free), (roomy_size, roomy_free)) =
+        (blocks("tight", serde_json::Value::Null), blocks("roomy", "64M".into()));
+    let added = (64u64 << 20) / 4096;
+    // The filesystem is 64 MiB larger; nearly all of it stays free (the
+    // larger filesystem's own metadata takes the rest, under 1 %).
+    assert!(roomy_size >= size + added, "blocks: {size} without, {roomy_size} with 64M more");
+    assert!(roomy_free >= free + added * 99 / 100, "free blocks: {free} without, {roomy_free} with 64M more");
+}

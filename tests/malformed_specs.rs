@@ -191,6 +191,11 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["error: /partitions/0/nixProfiles: partition 10-p: nixProfiles without nixDatabase"],
         ),
         (
+            "freeSpace on a filesystem Minimize= does not size",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "root", "Format": "ext4"}, "freeSpace": "64M"}]}"#.to_string(),
+            vec!["error: /partitions/0/freeSpace: partition 10-p: freeSpace adds room to an ext2/3/4 filesystem sized by Minimize=; this partition has none"],
+        ),
+        (
             "fromImage with a filesystem of its own",
             r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "usr", "Format": "erofs"}, "fromImage": "@DIR@"}]}"#.to_string(),
             vec!["error: /partitions/0/fromImage: partition 10-p: fromImage copies the whole partition; it takes no Format=, CopyBlocks= or files"],

@@ -58,6 +58,7 @@ fn each_partition_table_type_gives_its_layout() {
     assert_eq!(root["repartConfig"]["UUID"], "f222513b-ded1-49fa-b591-20ce86a2fe7f", "rootGPUID");
     assert_eq!(root["repartConfig"]["Label"], "nixos");
     assert_eq!(root["nixDatabase"], true);
+    assert_eq!(root["freeSpace"], "512M", "additionalSpace in an auto-sized root");
     assert!(root["nixProfiles"]["per-user/root/channels"].as_str().expect("channel").contains("-nixos-26.11"));
     let command = efi["buildCommand"].as_str().expect("buildCommand");
     assert!(command.contains("diskImage=$out/nixos.qcow2"), "{command}");
@@ -71,6 +72,7 @@ fn each_partition_table_type_gives_its_layout() {
         eval(&nixpkgs, r#"{ partitionTableType = "hybrid"; format = "vpc"; diskSize = 4096; }"#, true).expect("hybrid");
     assert_eq!(ids(&hybrid["spec"]), ["05-bios", "10-esp", "30-root"]);
     assert_eq!(hybrid["spec"]["imageSize"], "4096M");
+    assert!(hybrid["spec"]["partitions"][2].get("freeSpace").is_none(), "a fixed disk size needs no additionalSpace");
     assert!(hybrid["buildCommand"].as_str().expect("command").contains("$out/nixos.vhd"));
     let store =
         eval(&nixpkgs, r#"{ onlyNixStore = true; installBootLoader = false; partitionTableType = "none"; }"#, false)

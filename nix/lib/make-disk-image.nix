@@ -106,6 +106,12 @@ let
       // lib.optionalAttrs (diskSize == "auto") { Minimize = "guess"; };
     inherit storePaths;
     nixStorePrefix = if onlyNixStore then "/" else "/nix/store";
+  }
+  # additionalSpace: room in an auto-sized ext root beyond its files.
+  // lib.optionalAttrs (diskSize == "auto" && lib.hasPrefix "ext" fsType) {
+    freeSpace = additionalSpace;
+  }
+  // {
     contents = lib.listToAttrs (
       map (c: {
         name = c.target;

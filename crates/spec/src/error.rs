@@ -179,6 +179,8 @@ pub enum ProblemKind {
     UnknownPartitionTable { value: String },
     #[error("partitionTable {table} holds at most {most} partition(s), the spec has {partitions}")]
     TooManyForTable { table: String, most: usize, partitions: usize },
+    #[error("partition {partition}: freeSpace adds room to an ext2/3/4 filesystem sized by Minimize=; this partition has none")]
+    FreeSpaceWithoutMinimizedExt { partition: String },
     #[error("cannot draw a random seed from /dev/urandom: {reason}")]
     NoRandomSeed { reason: String },
     #[error("{value:?} is not an image compression nix-repart knows (zstd, zstd-seekable, xz)")]

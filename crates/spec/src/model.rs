@@ -258,6 +258,9 @@ pub struct Partition {
     /// `systemdBoot`: the loader files to write on this ESP (see
     /// [`crate::boot_loader`]).
     pub systemd_boot: Option<crate::boot_loader::SystemdBoot>,
+    /// `freeSpace`: bytes of room added to an ext filesystem that
+    /// `Minimize=` sizes (make-disk-image's `additionalSpace`).
+    pub free_space: Bytes,
 }
 
 /// `Minimize=`: make the partition as small as its filesystem allows.

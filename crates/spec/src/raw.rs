@@ -55,6 +55,8 @@ pub struct RawPartition {
     pub nix_profiles: Vec<(String, Option<String>)>,
     /// `systemdBoot`: install systemd-boot for a toplevel on this ESP.
     pub systemd_boot: Option<crate::boot_loader::RawSystemdBoot>,
+    /// `freeSpace`: room added to a minimized ext filesystem.
+    pub free_space: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -263,7 +265,7 @@ impl Walker {
     }
 
     fn partition(&mut self, pointer: &str, value: &Value) -> RawPartition {
-        const KEYS: [&str; 10] = [
+        const KEYS: [&str; 11] = [
             "id",
             "repartConfig",
             "contents",
@@ -274,6 +276,7 @@ impl Walker {
             "nixDatabase",
             "nixProfiles",
             "systemdBoot",
+            "freeSpace",
         ];
         let Some(map) = self.object(pointer, value, &KEYS) else {
             return RawPartition::default();
@@ -300,6 +303,7 @@ impl Walker {
             nix_database: self.boolean(&format!("{pointer}/nixDatabase"), map.get("nixDatabase")),
             nix_profiles: self.profiles(&format!("{pointer}/nixProfiles"), map.get("nixProfiles")),
             systemd_boot: self.systemd_boot(&format!("{pointer}/systemdBoot"), map.get("systemdBoot")),
+            free_space: self.string_or_number(&format!("{pointer}/freeSpace"), map.get("freeSpace")),
         }
     }
 

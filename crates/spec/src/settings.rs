@@ -127,6 +127,7 @@ fn empty_partition(id: &str) -> Partition {
         from_image: None,
         nix_database: None,
         systemd_boot: None,
+        free_space: Bytes(0),
     }
 }
 

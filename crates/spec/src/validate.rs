@@ -184,6 +184,19 @@ fn check_disk_format(c: &mut Checker, format: Option<&str>, compressed: bool) ->
     format
 }
 
+/// `freeSpace`: a size, only where `Minimize=` sizes an ext filesystem.
+fn check_free_space(c: &mut Checker, pointer: &str, text: &str, p: &mut Partition) {
+    let Some(size) = crate::values::parse_size(text).filter(|s| *s <= Bytes::MAX_SIZE) else {
+        c.problem(pointer, ProblemKind::NotASize { value: text.to_string() });
+        return;
+    };
+    if !matches!(p.format, Some(crate::Format::Ext(_))) || p.minimize == crate::Minimize::Off {
+        c.problem(pointer, ProblemKind::FreeSpaceWithoutMinimizedExt { partition: p.id.clone() });
+        return;
+    }
+    p.free_space = size;
+}
+
 /// `partitionTable`: a kind nix-repart writes; an MBR holds four entries,
 /// and an image without a table one filesystem.
 fn check_partition_table(c: &mut Checker, table: Option<&str>, partitions: usize) -> PartitionTable {
@@ -336,6 +349,9 @@ fn check_partition(
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
     crate::nix_database::check(c, &pointer, raw, &mut partition);
+    if let Some(text) = &raw.free_space {
+        check_free_space(c, &format!("{pointer}/freeSpace"), text, &mut partition);
+    }
     if let Some(boot) = &raw.systemd_boot {
         crate::boot_loader::check(c, &pointer, boot, &mut partition);
     }

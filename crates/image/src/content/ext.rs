@@ -29,7 +29,9 @@ pub fn measure(b: &Build, i: usize, kind: ExtKind, sink: Sink) -> Result<Measure
     let tree = tree::read(b, p, Symlinks::Keep)?;
     nix_repart_mkfs::ext::check_directories(&tree).map_err(mkfs_error(&p.id))?;
     let mut facts = Facts::of_tree(&tree);
-    let size = ext_size::estimate(&tree, kind);
+    let mut size = ext_size::estimate(&tree, kind);
+    // freeSpace: room the files do not need (make-disk-image's additionalSpace).
+    size.blocks += p.free_space.0.div_ceil(ext_size::BLOCK);
     let minimized = p.minimize != Minimize::Off;
     let pending = Pending { tree, kind, size, minimized };
     match sink {
