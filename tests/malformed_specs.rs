@@ -196,6 +196,11 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             vec!["error: /partitions/0/freeSpace: partition 10-p: freeSpace adds room to an ext2/3/4 filesystem sized by Minimize=; this partition has none"],
         ),
         (
+            "fromImage with a region outside its image",
+            r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "usr"}, "fromImage": "@DIR@/from"}]}"#.to_string(),
+            vec!["error: /partitions/0/fromImage: partition 10-p: fromImage @DIR@/from: repart-output.json: 10-p (4096 bytes at 1048576) is not inside @DIR@/from/img.raw"],
+        ),
+        (
             "fromImage with a filesystem of its own",
             r#"{"version": 1, "name": "img", "partitions": [{"id": "10-p", "repartConfig": {"Type": "usr", "Format": "erofs"}, "fromImage": "@DIR@"}]}"#.to_string(),
             vec!["error: /partitions/0/fromImage: partition 10-p: fromImage copies the whole partition; it takes no Format=, CopyBlocks= or files"],
@@ -403,6 +408,11 @@ fn malformed_specs_are_rejected_with_exact_messages() {
     let dir = tempfile::tempdir().expect("tempdir");
     // The verity pairs' data (CopyBlocks=): 600 blocks of 512 bytes.
     fs::write(dir.path().join("blocks"), vec![7u8; 600 * 512]).expect("blocks");
+    // An earlier image whose report points past its end.
+    fs::create_dir_all(dir.path().join("from")).expect("mkdir");
+    fs::write(dir.path().join("from/img.raw"), vec![0u8; 8192]).expect("image");
+    let report = r#"[{"file": "10-p.conf", "node": "img.raw1", "uuid": "0fc63daf-8483-4772-8e79-3d69d8477de4", "label": "x", "offset": 1048576, "raw_size": 4096}]"#;
+    fs::write(dir.path().join("from/repart-output.json"), report).expect("report");
     let failures: Vec<String> =
         cases.iter().filter_map(|(name, text, expected)| check(name, text, expected, dir.path())).collect();
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));

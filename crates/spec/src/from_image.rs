@@ -79,10 +79,16 @@ fn read_entry(dir: &Path, id: &str) -> Result<Entry, String> {
         .as_str()
         .and_then(|u| uuid::Uuid::parse_str(u).ok())
         .ok_or_else(|| format!("{REPORT}: {id} has no uuid"))?;
+    let (offset, size) = (field("offset")?, field("raw_size")?);
+    let end = offset.checked_add(size).ok_or_else(|| format!("{REPORT}: {id}'s offset and size overflow"))?;
+    let image_len = std::fs::metadata(&image).map(|m| m.len()).unwrap_or(0);
+    if size == 0 || size > Bytes::MAX_SIZE.0 || end > image_len {
+        return Err(format!("{REPORT}: {id} ({size} bytes at {offset}) is not inside {}", image.display()));
+    }
     Ok(Entry {
         image,
-        offset: field("offset")?,
-        size: field("raw_size")?,
+        offset,
+        size,
         uuid,
         label: entry["label"].as_str().unwrap_or("-").to_string(),
         roothash: entry["roothash"].as_str().map(str::to_string),

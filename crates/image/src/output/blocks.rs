@@ -45,7 +45,8 @@ pub fn copy_from_image(
         |e| ImageError::CopyBlocksSource { partition: partition.to_string(), path: copy.source.clone(), source: e };
     let source = File::open(&copy.source).map_err(source_error)?;
     let len = source.metadata().map_err(source_error)?.len();
-    if len < copy.offset.0 + copy.size.0 {
+    let fits = matches!(copy.offset.0.checked_add(copy.size.0), Some(end) if end <= len);
+    if !fits {
         return Err(ImageError::CopyBlocksChanged { partition: partition.to_string(), path: copy.source.clone() });
     }
     copy_range(&source, copy.offset.0, copy.size.0, image.file, offset)
