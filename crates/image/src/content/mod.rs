@@ -16,6 +16,7 @@ pub mod boot_loader;
 pub mod erofs;
 pub mod ext;
 pub mod fat;
+mod generated;
 mod measured;
 pub mod nix_db;
 pub mod squashfs;

@@ -5,20 +5,20 @@
 //! store path), every mtime `SOURCE_DATE_EPOCH`, every registration time
 //! too.
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, UNIX_EPOCH};
+use std::path::PathBuf;
 
 use nix_repart_spec::{Content, Partition};
 
+use super::generated;
 use crate::context::Build;
 use crate::error::ImageError;
 
 /// `p` with its database's files and profile links added, or `p` as it is.
 pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, ImageError> {
     let Some(db) = &p.nix_database else { return Ok(None) };
-    let dir = b.work.join(format!("nix-db-{}", p.id));
+    let dir = generated::dir(b, "nix-db", &p.id)
+        .map_err(|source| ImageError::Write { path: b.work.to_path_buf(), source })?;
     let io = |source| ImageError::Write { path: dir.clone(), source };
-    std::fs::create_dir_all(&dir).map_err(io)?;
     let epoch = i64::try_from(b.options.source_date_epoch).unwrap_or(i64::MAX);
     let sqlite = dir.join("db.sqlite");
     let _ = std::fs::remove_file(&sqlite);
@@ -27,7 +27,7 @@ pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, Imag
     let schema = dir.join("schema");
     std::fs::write(&schema, nix_repart_nixdb::SCHEMA_VERSION).map_err(io)?;
     for file in [&sqlite, &schema] {
-        stamp(file, b.options.source_date_epoch).map_err(io)?;
+        generated::stamp(b, file).map_err(io)?;
     }
     let mut with = p.clone();
     let add = |target: &str, source: PathBuf| Content { target: target.to_string(), source };
@@ -39,9 +39,4 @@ pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, Imag
         with.make_symlinks.push((format!("/nix/var/nix/profiles/{name}-1-link"), target.clone()));
     }
     Ok(Some(with))
-}
-
-fn stamp(path: &Path, epoch: u64) -> std::io::Result<()> {
-    let file = std::fs::File::options().write(true).open(path)?;
-    file.set_times(std::fs::FileTimes::new().set_modified(UNIX_EPOCH + Duration::from_secs(epoch)))
 }
