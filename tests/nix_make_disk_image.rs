@@ -11,19 +11,9 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::nix::nix;
-use common::{bin, in_ci, require_tool, run};
+use common::nix::{nix, require_nixpkgs};
+use common::{bin, run};
 use serde_json::{json, Value};
-
-fn nixpkgs() -> Option<PathBuf> {
-    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/nixpkgs");
-    if shared.join("lib/default.nix").exists() {
-        return Some(shared);
-    }
-    assert!(!in_ci(), "no nixpkgs lib at ../shared/nixpkgs");
-    eprintln!("no ../shared/nixpkgs: not evaluated");
-    None
-}
 
 fn eval(nixpkgs: &PathBuf, args: &str, systemd_boot: bool) -> Result<Value, String> {
     let out = run(nix("nix-instantiate")
@@ -47,8 +37,7 @@ fn ids(spec: &Value) -> Vec<&str> {
 #[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
 #[test]
 fn each_partition_table_type_gives_its_layout() {
-    require_tool("nix-instantiate");
-    let Some(nixpkgs) = nixpkgs() else { return };
+    let Some(nixpkgs) = require_nixpkgs() else { return };
     let efi = eval(&nixpkgs, r#"{ partitionTableType = "efi"; format = "qcow2"; }"#, true).expect("efi");
     let spec = &efi["spec"];
     assert_eq!(ids(spec), ["10-esp", "30-root"]);
@@ -88,8 +77,7 @@ fn each_partition_table_type_gives_its_layout() {
 #[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
 #[test]
 fn what_nix_repart_cannot_do_is_an_assertion_naming_the_argument() {
-    require_tool("nix-instantiate");
-    let Some(nixpkgs) = nixpkgs() else { return };
+    let Some(nixpkgs) = require_nixpkgs() else { return };
     let cases = [
         ("{ }", true, "makeDiskImage: installBootLoader: nix-repart installs systemd-boot"),
         (r#"{ partitionTableType = "efi"; touchEFIVars = true; }"#, true, "makeDiskImage: touchEFIVars:"),
@@ -115,8 +103,7 @@ fn what_nix_repart_cannot_do_is_an_assertion_naming_the_argument() {
 #[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
 #[test]
 fn the_efi_spec_plans_once_the_closure_is_registered() {
-    require_tool("nix-instantiate");
-    let Some(nixpkgs) = nixpkgs() else { return };
+    let Some(nixpkgs) = require_nixpkgs() else { return };
     let efi = eval(&nixpkgs, r#"{ partitionTableType = "efi"; format = "qcow2"; }"#, true).expect("efi");
     let mut spec = efi["spec"].clone();
     let tmp = tempfile::tempdir().expect("tempdir");

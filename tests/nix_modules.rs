@@ -17,52 +17,9 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::nix::nix;
-use common::{bin, in_ci, require_tool, run};
+use common::nix::{nix, require_nixpkgs};
+use common::{bin, run};
 use serde_json::Value;
-
-/// nixpkgs' lib and image modules, or `None` (the test is then skipped
-/// with the reason, and fails under CI).
-fn nixpkgs() -> Option<PathBuf> {
-    let shared = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/nixpkgs");
-    let usable = |p: &PathBuf| p.join("lib/default.nix").exists() && p.join("nixos/modules/image/repart.nix").exists();
-    if usable(&shared) {
-        return Some(shared);
-    }
-    let out = nix("nix-instantiate").args(["--find-file", "nixpkgs"]).output().ok()?;
-    let found = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    if usable(&found) {
-        return Some(found);
-    }
-    fetch_pinned().filter(usable)
-}
-
-/// The flake.lock pin, with `builtins.fetchTarball` (on a machine with
-/// network; `None` without).
-fn fetch_pinned() -> Option<PathBuf> {
-    let lock: Value = serde_json::from_slice(&std::fs::read("flake.lock").ok()?).ok()?;
-    let locked = &lock["nodes"]["nixpkgs"]["locked"];
-    let (rev, hash) = (locked["rev"].as_str()?, locked["narHash"].as_str()?);
-    let expr = format!(
-        r#"builtins.fetchTarball {{ url = "https://github.com/NixOS/nixpkgs/archive/{rev}.tar.gz"; sha256 = "{hash}"; }}"#
-    );
-    let out = nix("nix-instantiate").args(["--eval", "--json", "-E", &expr]).output().ok()?;
-    let path: String = serde_json::from_slice(&out.stdout).ok()?;
-    Some(PathBuf::from(path))
-}
-
-fn require_nixpkgs() -> Option<PathBuf> {
-    require_tool("nix-instantiate");
-    let found = nixpkgs();
-    if found.is_none() {
-        assert!(
-            !in_ci(),
-            "no nixpkgs: not ../shared/nixpkgs, not <nixpkgs> in NIX_PATH, and flake.lock's pin cannot be fetched"
-        );
-        eprintln!("no nixpkgs (../shared/nixpkgs or <nixpkgs>): not evaluated");
-    }
-    found
-}
 
 /// `eval.nix` for one module and configuration: its JSON, and stderr.
 fn eval(nixpkgs: &PathBuf, module: &str, configuration: &PathBuf) -> Result<(Value, String), String> {
