@@ -46,12 +46,7 @@ dd if="$work/fs.img" of="$work/image.raw" bs=1M seek=1 conv=notrunc,sparse statu
 echo "$size" > "$work/sandbox-size"
 SH
 
-measure() { # label, shell command -> "label wall cpu rss"
-  sync
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time" bash -c "$2" > /dev/null 2> "$work/stderr-$1" || { cat "$work/stderr-$1" >&2; exit 1; }
-  read -r wall user sys rss < "$work/time"
-  echo "$1 $wall $(awk "BEGIN{print $user + $sys}") $rss"
-}
+. bench/lib.sh
 ours=$(measure "nix-repart" "rm -rf '$work/out' && '$bin' build '$work/spec.json' -o '$work/out' 2> '$work/note'")
 size=$(python3 -c "import json; print(json.load(open('$work/out/repart-output.json'))[0]['raw_size'])")
 sandbox=$(measure "sandbox-method" "bash '$work/sandbox.sh' '$work'")

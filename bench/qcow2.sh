@@ -26,12 +26,7 @@ JSON
 }
 spec qcow2-compressed > "$work/qcow2.json"
 spec raw > "$work/raw.json"
-measure() { # label, shell command -> "label wall cpu rss"
-  sync
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time" bash -c "$2" > /dev/null 2> "$work/stderr-$1" || { cat "$work/stderr-$1" >&2; exit 1; }
-  read -r wall user sys rss < "$work/time"
-  echo "$1 $wall $(awk "BEGIN{print $user + $sys}") $rss"
-}
+. bench/lib.sh
 ours=$(measure "nix-repart" "rm -rf '$work/q' && '$bin' build '$work/qcow2.json' -o '$work/q'")
 theirs=$(measure "raw+qemu-img" "rm -rf '$work/r' && '$bin' build '$work/raw.json' -o '$work/r' && qemu-img convert -c -O qcow2 '$work/r/system.raw' '$work/r/system.qcow2'")
 echo "closure: $(wc -l < "$work/store-paths") store paths, $(du -sb "$work/nix/store" | cut -f1) bytes; $(nproc) cores"

@@ -31,12 +31,7 @@ printf '[Partition]\nType=usr-verity\nVerity=hash\nVerityMatchKey=store\nMinimiz
 printf '[Partition]\nType=usr\nFormat=erofs\nVerity=data\nVerityMatchKey=store\nMinimize=best\nCopyFiles=%s:/nix/store\n' \
   "$work/nix/store" > "$work/repart.d/20-store.conf"
 
-measure() { # label, shell command -> "label wall cpu rss"
-  sync
-  /usr/bin/time -f "%e %U %S %M" -o "$work/time" bash -c "$2" > /dev/null 2> "$work/stderr-$1" || { cat "$work/stderr-$1" >&2; exit 1; }
-  read -r wall user sys rss < "$work/time"
-  echo "$1 $wall $(awk "BEGIN{print $user + $sys}") $rss"
-}
+. bench/lib.sh
 export PATH="$reference:$PATH" SOURCE_DATE_EPOCH=1700000000
 ours=$(measure "nix-repart" "rm -rf '$work/out' && '$bin' build '$work/spec.json' -o '$work/out'")
 theirs=$(measure "systemd-repart" "cd '$work' && rm -f ref.raw && systemd-repart --definitions='$work/repart.d' \
