@@ -16,13 +16,18 @@ use common::{bin, run};
 use serde_json::{json, Value};
 
 fn eval(nixpkgs: &PathBuf, args: &str, systemd_boot: bool) -> Result<Value, String> {
+    eval_with_users(nixpkgs, args, systemd_boot, "{ }")
+}
+
+fn eval_with_users(nixpkgs: &PathBuf, args: &str, systemd_boot: bool, users: &str) -> Result<Value, String> {
     let out = run(nix("nix-instantiate")
         .args(["--eval", "--strict", "--json", "tests/nix/make-disk-image/eval.nix"])
         .arg("--arg")
         .arg("nixpkgs")
         .arg(nixpkgs)
         .args(["--arg", "args", args])
-        .args(["--arg", "systemdBoot", if systemd_boot { "true" } else { "false" }]));
+        .args(["--arg", "systemdBoot", if systemd_boot { "true" } else { "false" }])
+        .args(["--arg", "users", users]));
     if out.status.success() {
         serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())
     } else {
@@ -83,9 +88,19 @@ fn what_nix_repart_cannot_do_is_an_assertion_naming_the_argument() {
         (r#"{ partitionTableType = "efi"; touchEFIVars = true; }"#, true, "makeDiskImage: touchEFIVars:"),
         (r#"{ partitionTableType = "efi"; }"#, false, "makeDiskImage: installBootLoader:"),
         (
-            r#"{ partitionTableType = "efi"; contents = [ { source = ./.; target = "/x"; mode = "0700"; } ]; }"#,
+            r#"{ partitionTableType = "efi"; contents = [ { source = ./.; target = "/x"; user = "bob"; group = "users"; } ]; }"#,
             true,
-            "makeDiskImage: contents:",
+            "makeDiskImage: contents: user bob has no fixed id",
+        ),
+        (
+            r#"{ partitionTableType = "efi"; contents = [ { source = ./.; target = "/x"; user = "root"; } ]; }"#,
+            true,
+            "makeDiskImage: contents: set none of {user, group} or both",
+        ),
+        (
+            r#"{ partitionTableType = "efi"; fsType = "erofs"; contents = [ { source = ./.; target = "/x"; user = "7"; group = "7"; } ]; }"#,
+            true,
+            "makeDiskImage: contents: user and group other than root need an ext4 or squashfs root",
         ),
         (
             r#"{ partitionTableType = "efi"; rootFSUID = "11111111-2222-4333-8444-555555555555"; }"#,
@@ -98,6 +113,25 @@ fn what_nix_repart_cannot_do_is_an_assertion_naming_the_argument() {
         let err = eval(&nixpkgs, args, systemd_boot).expect_err(args);
         assert!(err.contains(message), "{args}: expected {message:?} in\n{err}");
     }
+}
+
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn contents_modes_and_owners_reach_the_spec_as_numeric_ids() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    let args = r#"{ partitionTableType = "efi"; contents = [
+        { source = ./.; target = "/home/alice"; mode = "0700"; user = "alice"; group = "users"; }
+        { source = ./.; target = "/srv/x"; user = "42"; group = "root"; }
+        { source = ./.; target = "/etc/motd"; mode = "0644"; }
+      ]; }"#;
+    let users = "{ users.alice.uid = 1000; groups.users.gid = 100; }";
+    let out = eval_with_users(&nixpkgs, args, true, users).expect("eval");
+    let contents = &out["spec"]["partitions"][1]["contents"];
+    assert_eq!(contents["/home/alice"]["mode"], "0700");
+    assert_eq!((&contents["/home/alice"]["user"], &contents["/home/alice"]["group"]), (&json!(1000), &json!(100)));
+    assert_eq!((&contents["/srv/x"]["user"], &contents["/srv/x"]["group"]), (&json!(42), &json!(0)));
+    assert_eq!(contents["/etc/motd"].get("user"), None, "no owner asked, none given: {contents}");
+    assert_eq!(contents["/etc/motd"]["mode"], "0644");
 }
 
 #[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]

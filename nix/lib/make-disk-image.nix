@@ -63,8 +63,18 @@ let
       message = "installBootLoader: nix-repart installs systemd-boot (boot.loader.systemd-boot.enable, with partitionTableType efi, efixbootldr or hybrid); GRUB needs grub-install on a block device, which it does not run: use systemd-boot, or installBootLoader = false";
     }
     {
-      assertion = lib.all (c: !(c ? mode || c ? user || c ? group)) contents;
-      message = "contents: mode, user and group are not applied by nix-repart yet; give the files their mode in the source";
+      assertion = lib.all (c: ((c.user or null) == null) == ((c.group or null) == null)) contents;
+      message = "contents: set none of {user, group} or both at the same time";
+    }
+  ]
+  ++ map (name: {
+    assertion = false;
+    message = "contents: ${name} has no fixed id in the configuration (users.users.<name>.uid or users.groups.<name>.gid), and the image's /etc/passwd is only written when the system is activated; give the id, or a number";
+  }) unresolved
+  ++ [
+    {
+      assertion = fsType != "erofs" || lib.all (c: (c.user or null) == null || (idOf "uid" c.user == 0 && idOf "gid" c.group == 0)) contents;
+      message = "contents: user and group other than root need an ext4 or squashfs root (mkfs.erofs gives every file one owner)";
     }
     {
       assertion = fsType == "ext4" || fsType == "erofs" || fsType == "squashfs";
@@ -80,6 +90,28 @@ let
     }
   ];
   failed = lib.filter (c: !c.assertion) checks;
+
+  # contents' user and group: numbers as they are, names through the
+  # configuration (NixOS allocates unset ids at activation, too late).
+  idOf =
+    kind: name:
+    if name == null then
+      null
+    else if builtins.isInt name then
+      name
+    else if name == "root" then
+      0
+    else if builtins.match "[0-9]+" name != null then
+      lib.toInt name
+    else if kind == "uid" then
+      config.users.users.${name}.uid or null
+    else
+      config.users.groups.${name}.gid or null;
+  unresolved = lib.concatMap (
+    c:
+    lib.optional ((c.user or null) != null && idOf "uid" c.user == null) "user ${toString c.user}"
+    ++ lib.optional ((c.group or null) != null && idOf "gid" c.group == null) "group ${toString c.group}"
+  ) contents;
 
   # The channel, as make-disk-image adds it (nixpkgs' source as "nixos").
   channelSources = pkgs.runCommand "nixos-${config.system.nixos.version}" { } ''
@@ -115,7 +147,15 @@ let
     contents = lib.listToAttrs (
       map (c: {
         name = c.target;
-        value.source = toString c.source;
+        value =
+          {
+            source = toString c.source;
+          }
+          // lib.optionalAttrs ((c.mode or null) != null) { inherit (c) mode; }
+          // lib.optionalAttrs ((c.user or null) != null) {
+            user = idOf "uid" c.user;
+            group = idOf "gid" c.group;
+          };
       }) contents
       ++ lib.optional (configFile != null) {
         name = "/etc/nixos/configuration.nix";

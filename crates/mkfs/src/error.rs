@@ -37,6 +37,8 @@ pub enum MkfsError {
     NotExt { path: PathBuf, offset: u64, what: &'static str },
     #[error("{tool} exited successfully but {path} holds no filesystem ({what})")]
     NoFilesystem { tool: &'static str, path: PathBuf, what: &'static str },
+    #[error("{path:?} holds a quote, backslash or newline, which debugfs cannot be given; nix-repart sets the owners of mke2fs-made filesystems with debugfs")]
+    OwnerPathUnquotable { path: String },
     #[error("directory {path} has {entries} entries; mke2fs -d needs time quadratic in a directory's size and would run for many minutes, so nix-repart takes at most {max} (put large directories on squashfs or erofs)")]
     DirectoryTooLarge { path: String, entries: usize, max: usize },
     #[error("a swap area needs at least 40960 bytes (10 pages), the partition has {size}")]

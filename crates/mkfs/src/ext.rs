@@ -59,6 +59,8 @@ pub struct ExtJob<'a> {
     pub inodes: Option<u64>,
     /// `mkfsOptions.ext4` (or ext2/ext3), appended.
     pub extra: &'a [String],
+    /// Paths whose owner is not root (`ext_owners::not_root`).
+    pub owners: &'a [(String, nix_repart_tree::Owner)],
 }
 
 /// Makes the filesystem and returns its free space.
@@ -104,7 +106,9 @@ pub fn make(job: &ExtJob) -> Result<ExtReport, MkfsError> {
         }
         Outcome::Failed(failure) => return Err(MkfsError::ToolFailed { tool: MKE2FS.name, failure }),
     }
-    ext_fixup::pin_times_and_owners(job.image, job.offset, job.epoch)
+    let report = ext_fixup::pin_times_and_owners(job.image, job.offset, job.epoch)?;
+    crate::ext_owners::apply(job.image, job.offset, job.owners, job.scratch, job.epoch)?;
+    Ok(report)
 }
 
 /// The most entries one directory may have in an ext filesystem made by

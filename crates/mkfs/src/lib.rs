@@ -9,6 +9,7 @@ pub mod erofs_size;
 mod error;
 pub mod ext;
 mod ext_fixup;
+pub mod ext_owners;
 pub mod ext_size;
 pub mod swap;
 mod tool;

@@ -7,7 +7,7 @@
 //! bootspec is read here, at validation; the two text files are written by
 //! the build (crate image, content::boot_loader).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -50,7 +50,7 @@ pub(crate) fn check(c: &mut Checker, pointer: &str, raw: &RawSystemdBoot, p: &mu
             return;
         }
     };
-    let add = |target: String, source: &str| Content { target, source: PathBuf::from(source) };
+    let add = |target: String, source: &str| Content::plain(target, source);
     p.contents.push(add("/EFI/systemd/systemd-bootx64.efi".into(), efi));
     p.contents.push(add("/EFI/BOOT/BOOTX64.EFI".into(), efi));
     let kernel = efi_name(&spec.kernel);

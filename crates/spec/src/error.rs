@@ -273,4 +273,12 @@ pub enum ProblemKind {
     NameTooLong { path: String },
     #[error("{path:?} contains a NUL character, which no file name can hold")]
     NulInPath { path: String },
+    #[error("{value:?} is not a mode: expected octal permission bits such as \"0644\" or \"4755\" (symbolic modes are not taken)")]
+    NotAMode { value: String },
+    #[error("{value} is not a user or group id (at most 4294967294)")]
+    IdTooLarge { value: u64 },
+    #[error("{given} without {missing} (partition {partition}); give both, or neither, as make-disk-image asks")]
+    OwnerHalf { partition: String, given: &'static str, missing: &'static str },
+    #[error("mode, user and group cannot be kept on Format={format}: {why} (partition {partition})")]
+    AttributesOnFormat { partition: String, format: &'static str, why: &'static str },
 }

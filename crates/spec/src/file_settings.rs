@@ -59,7 +59,7 @@ fn check_copy_files(c: &mut Checker, pointer: &str, value: &str) -> Option<Conte
     }
     let target = check_inner_path(c, pointer, target);
     let source = existing_path(c, pointer, source, |p| std::fs::symlink_metadata(p)).map(|(path, _)| path);
-    Some(Content { target: target?, source: source? })
+    Some(Content::plain(target?, source?))
 }
 
 /// `Minimize=`: `off`, `best`, `guess`, or a boolean (`yes` is `best`).

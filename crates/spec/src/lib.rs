@@ -9,6 +9,7 @@
 
 pub mod boot_loader;
 mod compression;
+mod contents;
 pub mod error;
 mod file_settings;
 pub mod format;

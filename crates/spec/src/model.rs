@@ -282,10 +282,31 @@ pub struct CopyBlocks {
     pub size: Bytes,
 }
 
-/// One `contents.<target>.source` entry.
+/// One `contents.<target>` entry (or a `CopyFiles=` line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Content {
     /// Absolute, normalised, without `..`.
     pub target: String,
     pub source: PathBuf,
+    /// `mode`: permission bits given to the target itself (not to what a
+    /// directory holds), as make-disk-image's `chmod` gives them.
+    pub mode: Option<u32>,
+    /// `user` and `group`: the target's owner (itself only, like `chown`).
+    pub owner: Option<Owner>,
+}
+
+impl Content {
+    /// An entry copied as its source is: mode from the source, owner root.
+    pub fn plain(target: impl Into<String>, source: impl Into<PathBuf>) -> Content {
+        Content { target: target.into(), source: source.into(), mode: None, owner: None }
+    }
+}
+
+/// Numeric owner of a file in an image. Every file is owned by root (0:0)
+/// unless its `contents` entry says otherwise: the build user's ids mean
+/// nothing on the booted system.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Owner {
+    pub uid: u32,
+    pub gid: u32,
 }

@@ -38,12 +38,25 @@ pub struct RawClosureEntry {
     pub ca: Option<String>,
 }
 
+/// One `contents.<target>` entry; a value is `None` when missing or
+/// mistyped (the problem is recorded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawContent {
+    pub target: String,
+    pub source: Option<String>,
+    /// `mode`: octal permission bits, as make-disk-image's `chmod` takes them.
+    pub mode: Option<String>,
+    /// `user` / `group`: numeric ids (the Nix functions resolve names).
+    pub user: Option<u64>,
+    pub group: Option<u64>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawPartition {
     pub id: Option<String>,
     pub settings: Vec<RawSetting>,
-    /// `(target, source)`; the source is `None` when missing or mistyped.
-    pub contents: Vec<(String, Option<String>)>,
+    /// `contents.<target>`, in key order.
+    pub contents: Vec<RawContent>,
     pub store_paths: Vec<String>,
     pub closure: Option<RawClosure>,
     pub nix_store_prefix: Option<String>,
@@ -345,7 +358,7 @@ impl Walker {
         settings
     }
 
-    fn contents(&mut self, pointer: &str, value: Option<&Value>) -> Vec<(String, Option<String>)> {
+    fn contents(&mut self, pointer: &str, value: Option<&Value>) -> Vec<RawContent> {
         let Some(value) = value else { return Vec::new() };
         let Value::Object(map) = value else {
             self.wrong_type(pointer, "an object", value);
@@ -354,13 +367,17 @@ impl Walker {
         map.iter()
             .map(|(target, entry)| {
                 let here = format!("{pointer}/{}", pointer_token(target));
-                let source = self.object(&here, entry, &["source"]).and_then(|m| {
+                let mut content = RawContent { target: target.clone(), ..RawContent::default() };
+                if let Some(m) = self.object(&here, entry, &["source", "mode", "user", "group"]) {
                     if m.get("source").is_none() {
                         self.problem(&format!("{here}/source"), ProblemKind::Missing);
                     }
-                    self.string(&format!("{here}/source"), m.get("source"))
-                });
-                (target.clone(), source)
+                    content.source = self.string(&format!("{here}/source"), m.get("source"));
+                    content.mode = self.string(&format!("{here}/mode"), m.get("mode"));
+                    content.user = self.unsigned(&format!("{here}/user"), m.get("user").filter(|v| !v.is_null()));
+                    content.group = self.unsigned(&format!("{here}/group"), m.get("group").filter(|v| !v.is_null()));
+                }
+                content
             })
             .collect()
     }

@@ -11,10 +11,10 @@ use uuid::Uuid;
 use crate::compression::{self, PendingCompression};
 use crate::error::{Problem, ProblemKind};
 use crate::model::{
-    Content, DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, PartitionTable, SectorSize,
-    Spec, DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
+    DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, PartitionTable, SectorSize, Spec,
+    DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
 };
-use crate::raw::{pointer_token, RawClosure, RawCompression, RawPartition, RawSpec};
+use crate::raw::{RawClosure, RawCompression, RawPartition, RawSpec};
 use crate::settings::{self, Settings};
 use crate::store::is_store_path;
 use crate::types::{Architecture, Designator};
@@ -344,7 +344,7 @@ fn check_partition(
     partition.partition_type = partition_type;
     // `contents` first, then the `CopyFiles=` lines read with the settings.
     let copy_files = std::mem::take(&mut partition.contents);
-    partition.contents = check_contents(c, &pointer, &raw.contents);
+    partition.contents = crate::contents::check(c, &pointer, &id, partition.format, &raw.contents);
     partition.contents.extend(copy_files);
     partition.nix_store_prefix = check_store_prefix(c, &pointer, raw.nix_store_prefix.as_deref());
     partition.store_paths = check_store_paths(c, &pointer, raw);
@@ -371,19 +371,6 @@ fn check_partition(
         _ => {}
     }
     Some((partition, compression))
-}
-
-fn check_contents(c: &mut Checker, pointer: &str, contents: &[(String, Option<String>)]) -> Vec<Content> {
-    let mut checked = Vec::new();
-    for (target, source) in contents {
-        let here = format!("{pointer}/contents/{}", pointer_token(target));
-        let target = check_inner_path(c, &here, target);
-        let source = source.as_deref().and_then(|s| check_source(c, &format!("{here}/source"), s));
-        if let (Some(target), Some(source)) = (target, source) {
-            checked.push(Content { target, source });
-        }
-    }
-    checked
 }
 
 /// The longest path a tree may hold, in bytes, for every format alike (a

@@ -2,10 +2,11 @@
 //! backhand straight into its region of the image (or only measured), with
 //! every block compressed ahead on all worker threads ([`pipeline`]).
 //!
-//! Deterministic: uid and gid 0 everywhere, modes from the sources, every
-//! mtime (the root directory's too, see `seed.rs`) the source's clamped to
-//! the build's `SOURCE_DATE_EPOCH` (`nix_repart_tree::image_mtime`), which
-//! is also the filesystem's time; files in path order, duplicate files
+//! Deterministic: owner root (0:0) unless a `contents` entry gives one,
+//! modes from the sources (or `contents`), every mtime (the root
+//! directory's too, see `seed.rs`) the source's clamped to the build's
+//! `SOURCE_DATE_EPOCH` (`nix_repart_tree::image_mtime`), which is also the
+//! filesystem's time; files in path order, duplicate files
 //! stored once whether or not they are hard links.
 
 mod config;
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 use backhand::kind::Kind;
 use backhand::{FilesystemReader, FilesystemWriter, NodeHeader};
 use nix_repart_spec::SquashfsSettings;
-use nix_repart_tree::{Directory, Node};
+use nix_repart_tree::{Directory, Node, Owner};
 
 pub use error::SquashfsError;
 pub use estimate::{estimate, SquashfsEstimate};
@@ -50,7 +51,7 @@ pub fn write(
     counter: &Counter,
 ) -> Result<u64, SquashfsError> {
     let root_mtime = node_time(tree.mtime, mtime);
-    let seed = seed::root_image(NodeHeader::new(tree.mode as u16, 0, 0, root_mtime))?;
+    let seed = seed::root_image(NodeHeader::new(tree.mode as u16, tree.owner.uid, tree.owner.gid, root_mtime))?;
     let reader = FilesystemReader::from_reader(Cursor::new(seed)).map_err(SquashfsError::Backhand)?;
     let mut writer = FilesystemWriter::from_fs_reader(&reader).map_err(SquashfsError::Backhand)?;
     writer.set_kind(Kind::new_v4(&pipeline::PIPELINED));
@@ -109,16 +110,18 @@ fn add_nodes(
 ) -> Result<(), SquashfsError> {
     for (name, node) in &dir.entries {
         let child = path.join(name);
-        let header =
-            |mode: u32, time: Option<i64>| NodeHeader::new((mode & 0o7777) as u16, 0, 0, node_time(time, mtime));
+        let header = |mode: u32, owner: Owner, time: Option<i64>| {
+            NodeHeader::new((mode & 0o7777) as u16, owner.uid, owner.gid, node_time(time, mtime))
+        };
         let added = match node {
-            Node::Directory(sub) => writer.push_dir(&child, header(sub.mode, sub.mtime)),
+            Node::Directory(sub) => writer.push_dir(&child, header(sub.mode, sub.owner, sub.mtime)),
             Node::File(file) => {
                 files.push(file.source.clone());
-                writer.push_file_from_path(file.source.clone(), &child, header(file.mode, Some(file.mtime)))
+                let header = header(file.mode, file.owner, Some(file.mtime));
+                writer.push_file_from_path(file.source.clone(), &child, header)
             }
             Node::Symlink(link) => {
-                writer.push_symlink(PathBuf::from(&link.target), &child, header(0o777, Some(link.mtime)))
+                writer.push_symlink(PathBuf::from(&link.target), &child, header(0o777, link.owner, Some(link.mtime)))
             }
         };
         added.map_err(|_| SquashfsError::BadPath { path: child.clone() })?;

@@ -15,7 +15,10 @@ fn a_source_deleted_during_the_build_is_named() {
     for name in ["a", "b", "c"] {
         let source = dir.path().join(name);
         fs::write(&source, vec![7u8; 5000]).expect("write");
-        tree.entries.insert(name.into(), Node::File(File { source, size: 5000, mode: 0o644, mtime: 0 }));
+        tree.entries.insert(
+            name.into(),
+            Node::File(File { source, size: 5000, mode: 0o644, owner: Default::default(), mtime: 0 }),
+        );
     }
     let gone = dir.path().join("b");
     fs::remove_file(&gone).expect("remove");

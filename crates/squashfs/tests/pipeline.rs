@@ -12,7 +12,10 @@ use nix_repart_tree::{Directory, File, Node};
 fn add_file(dir: &mut Directory, root: &Path, name: &str, bytes: &[u8]) {
     let source = root.join(name);
     fs::write(&source, bytes).expect("write");
-    dir.entries.insert(name.into(), Node::File(File { source, size: bytes.len() as u64, mode: 0o644, mtime: 0 }));
+    dir.entries.insert(
+        name.into(),
+        Node::File(File { source, size: bytes.len() as u64, mode: 0o644, owner: Default::default(), mtime: 0 }),
+    );
 }
 
 fn sample_tree(root: &Path) -> Directory {

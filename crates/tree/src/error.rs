@@ -28,6 +28,8 @@ pub enum TreeError {
     SymlinkNotStorable { link: PathBuf, target: PathBuf },
     #[error("{} would be a path of {bytes} bytes in the image (from {}); at most {max} bytes are possible (the mkfs tools fail on longer paths)", shorten(target), shorten(&source_path.to_string_lossy()))]
     PathTooLong { target: String, source_path: PathBuf, bytes: usize, max: usize },
+    #[error("contents {target}: is a symlink, which has no mode or owner nix-repart can give it")]
+    ModeOnSymlink { target: String },
 }
 
 /// A long path shown by its first and last 60 bytes.

@@ -21,6 +21,7 @@ use std::path::PathBuf;
 
 pub use copy::{copy_source, CopyError};
 pub use error::TreeError;
+pub use nix_repart_spec::model::Owner;
 use nix_repart_spec::Partition;
 pub use stage::{stage, StageError, Staged};
 pub use walk::MAX_PATH_BYTES;
@@ -39,6 +40,8 @@ pub enum Symlinks {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Directory {
     pub mode: u32,
+    /// Root's (0:0) unless a `contents` entry gives another.
+    pub owner: Owner,
     pub entries: BTreeMap<OsString, Node>,
     /// Where it came from, for error messages (`None` when synthesized).
     pub source: Option<PathBuf>,
@@ -60,6 +63,7 @@ pub struct File {
     pub size: u64,
     /// Permission bits (`0o7777` at most).
     pub mode: u32,
+    pub owner: Owner,
     /// The source's mtime, in seconds.
     pub mtime: i64,
 }
@@ -68,6 +72,7 @@ pub struct File {
 pub struct Symlink {
     pub target: OsString,
     pub source: PathBuf,
+    pub owner: Owner,
     /// The link's own mtime (`lstat`), in seconds.
     pub mtime: i64,
 }
@@ -97,7 +102,13 @@ pub struct Totals {
 
 impl Directory {
     pub fn synthesized() -> Directory {
-        Directory { mode: SYNTHESIZED_DIR_MODE, entries: BTreeMap::new(), source: None, mtime: None }
+        Directory {
+            mode: SYNTHESIZED_DIR_MODE,
+            owner: Owner::default(),
+            entries: BTreeMap::new(),
+            source: None,
+            mtime: None,
+        }
     }
 
     /// Counts everything below this directory (not the directory itself).
@@ -150,12 +161,51 @@ pub fn build(partition: &Partition, symlinks: Symlinks) -> Result<Directory, Tre
     for (path, target) in &partition.make_symlinks {
         if !walker.target_excluded(path) {
             // Made by the build: its time is the build's (see image_mtime).
-            let link = Symlink { target: target.into(), source: PathBuf::from(path), mtime: i64::MAX };
+            let link = Symlink {
+                target: target.into(),
+                source: PathBuf::from(path),
+                owner: Owner::default(),
+                mtime: i64::MAX,
+            };
             walk::insert(&mut root, path, Some(Node::Symlink(link)), &PathBuf::from(path))?;
             touch_parent(&mut root, path);
         }
     }
+    for content in &partition.contents {
+        apply_attributes(&mut root, content)?;
+    }
     Ok(root)
+}
+
+/// Gives a `contents` target the `mode` and owner its entry asks for,
+/// once every entry is in the tree (so a later merge cannot undo it).
+fn apply_attributes(root: &mut Directory, content: &nix_repart_spec::model::Content) -> Result<(), TreeError> {
+    if content.mode.is_none() && content.owner.is_none() {
+        return Ok(());
+    }
+    let Some(node) = lookup_mut(root, &content.target) else {
+        // Excluded by ExcludeFiles=: nothing to give a mode to.
+        return Ok(());
+    };
+    // A `contents` source that is a symlink was followed (`top_level`), so
+    // the target is a file or directory, as make-disk-image's chmod sees it.
+    let (mode, owner) = match node {
+        Node::Directory(dir) => (&mut dir.mode, &mut dir.owner),
+        Node::File(file) => (&mut file.mode, &mut file.owner),
+        Node::Symlink(_) => return Err(TreeError::ModeOnSymlink { target: content.target.clone() }),
+    };
+    *mode = content.mode.unwrap_or(*mode);
+    *owner = content.owner.unwrap_or(*owner);
+    Ok(())
+}
+
+fn lookup_mut<'t>(root: &'t mut Directory, target: &str) -> Option<&'t mut Node> {
+    let mut names = target.split('/').filter(|n| !n.is_empty());
+    let first = root.entries.get_mut(std::ffi::OsStr::new(names.next()?))?;
+    names.try_fold(first, |node, name| match node {
+        Node::Directory(dir) => dir.entries.get_mut(std::ffi::OsStr::new(name)),
+        _ => None,
+    })
 }
 
 /// The node at `target` (absolute, normalised), if there is one.

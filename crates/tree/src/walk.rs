@@ -12,7 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::{Directory, File, Node, Symlink, Symlinks, TreeError};
+use crate::{Directory, File, Node, Owner, Symlink, Symlinks, TreeError};
 
 pub use nix_repart_spec::MAX_PATH_BYTES;
 
@@ -93,7 +93,7 @@ impl<'a> Walker<'a> {
     fn plain(&self, path: &Path, meta: &Metadata) -> Result<Node, TreeError> {
         if meta.is_file() {
             let (size, mode, mtime) = (meta.len(), mode_of(meta), meta.mtime());
-            Ok(Node::File(File { source: path.to_path_buf(), size, mode, mtime }))
+            Ok(Node::File(File { source: path.to_path_buf(), size, mode, owner: Owner::default(), mtime }))
         } else {
             Err(TreeError::Special { path: path.to_path_buf() })
         }
@@ -102,13 +102,15 @@ impl<'a> Walker<'a> {
     fn symlink(&self, path: &Path) -> Result<Node, TreeError> {
         let target = fs::read_link(path).map_err(read_error(path))?;
         let mtime = fs::symlink_metadata(path).map_err(read_error(path))?.mtime();
-        Ok(Node::Symlink(Symlink { target: target.into_os_string(), source: path.to_path_buf(), mtime }))
+        let (target, source, owner) = (target.into_os_string(), path.to_path_buf(), Owner::default());
+        Ok(Node::Symlink(Symlink { target, source, owner, mtime }))
     }
 
     fn directory(&self, path: &Path, meta: &Metadata, target: &str, cx: &Context) -> Result<Directory, TreeError> {
         if self.copied_empty.iter().any(|d| d == target) {
             return Ok(Directory {
                 mode: mode_of(meta),
+                owner: Owner::default(),
                 entries: Default::default(),
                 source: Some(path.to_path_buf()),
                 mtime: Some(meta.mtime()),
@@ -139,6 +141,7 @@ impl<'a> Walker<'a> {
             .collect();
         let mut dir = Directory {
             mode: mode_of(meta),
+            owner: Owner::default(),
             entries: Default::default(),
             source: Some(path.to_path_buf()),
             mtime: Some(meta.mtime()),

@@ -4,11 +4,13 @@
 # pkgs attributes the function reads (stdenv.hostPlatform, systemd, path,
 # runCommand and callPackage, with a record for mkDerivation) and the
 # NixOS config values (system.build.toplevel, system.nixos.*,
-# boot.loader.systemd-boot.enable).
+# boot.loader.systemd-boot.enable, users).
 {
   nixpkgs,
   args ? { },
   systemdBoot ? true,
+  # config.users, for contents' user and group names.
+  users ? { },
 }:
 let
   lib = import (nixpkgs + "/lib");
@@ -54,6 +56,7 @@ let
       versionSuffix = "pre-git";
     };
     boot.loader.systemd-boot.enable = systemdBoot;
+    inherit users;
   };
   image = import ../../../nix/lib/make-disk-image.nix ({ inherit pkgs lib config; } // args);
 in

@@ -24,7 +24,7 @@ pub fn with_loader(b: &Build, p: &Partition) -> Result<Option<Partition>, ImageE
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(io)?;
         generated::stamp(b, &path).map_err(io)?;
-        with.contents.push(Content { target: target.to_string(), source: path });
+        with.contents.push(Content::plain(target, path));
     }
     Ok(Some(with))
 }

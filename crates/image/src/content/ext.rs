@@ -117,6 +117,7 @@ fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
         .tempdir_in(b.work)
         .map_err(|source| ImageError::Write { path: b.work.to_path_buf(), source })?;
     let kind = job.pending.kind;
+    let owners = nix_repart_mkfs::ext_owners::not_root(&job.pending.tree);
     let ext = ExtJob {
         kind,
         staged: job.staged.path(),
@@ -129,6 +130,7 @@ fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
         epoch: b.options.source_date_epoch,
         inodes: job.pending.minimized.then_some(job.pending.size.inodes),
         extra: b.spec.mkfs_options_for(Format::Ext(kind)),
+        owners: &owners,
     };
     let label = format!("{id}: mke2fs ({}, {} bytes)", kind.name(), job.size);
     let report =

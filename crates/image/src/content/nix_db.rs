@@ -30,7 +30,7 @@ pub fn with_database(b: &Build, p: &Partition) -> Result<Option<Partition>, Imag
         generated::stamp(b, file).map_err(io)?;
     }
     let mut with = p.clone();
-    let add = |target: &str, source: PathBuf| Content { target: target.to_string(), source };
+    let add = |target: &str, source: PathBuf| Content::plain(target, source);
     with.contents.push(add("/nix/var/nix/db/db.sqlite", sqlite));
     with.contents.push(add("/nix/var/nix/db/schema", schema));
     for (name, target) in &db.profiles {
