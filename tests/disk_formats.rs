@@ -2,7 +2,8 @@
 //! fixed and an auto size: `qemu-img check` finds no errors (QEMU has no
 //! check for vpc), `qemu-img compare` finds the same disk as the raw build
 //! of the same spec, `qemu-img info` the same virtual size; zero
-//! clusters take no space (a 20 GiB disk holding a few MiB is a few MiB);
+//! clusters take no space (a 20 GiB disk holding a few MiB is a few MiB,
+//! one holding 1 GiB is 1 GiB as a file, on disk and in a NAR);
 //! the bytes do not depend on `--jobs` or on the build; bad combinations
 //! name the field.
 
@@ -125,6 +126,56 @@ fn unallocated_clusters_take_no_space() {
     assert!(len < 16 << 20, "a 20 GiB qcow2 holding about 5 MiB is {len} bytes");
     let report = qemu_img(&["check"], &out.join("vm.qcow2"));
     assert!(report.contains("No errors were found on the image."), "{report}");
+}
+
+/// The issue's own case: a 20 GiB disk holding 1 GiB (a `CopyBlocks=`
+/// partition of non-zero data) costs about 1 GiB as a file, on disk and in
+/// a NAR (`nix-store --dump`, what the Nix store keeps).
+#[cfg_attr(lacks = "qemu-img", ignore = "needs qemu-img (qemu-utils); .ci/run installs it")]
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn a_20_gib_qcow2_holding_1_gib_is_1_gib_in_a_nar() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::MetadataExt;
+    require_tools(&["qemu-img", "nix-store"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blob = dir.path().join("blob");
+    let chunk = Rng(9).bytes(1 << 20);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&blob).expect("blob"));
+    for _ in 0..1024 {
+        file.write_all(&chunk).expect("write");
+    }
+    file.flush().expect("flush");
+    drop(file);
+    let spec = serde_json::json!({ "version": 1, "name": "vm", "format": "qcow2", "imageSize": "20G", "partitions": [
+        { "id": "10-blob", "repartConfig": { "Type": "linux-generic", "CopyBlocks": blob } } ] });
+    let path = dir.path().join("blob.json");
+    std::fs::write(&path, spec.to_string()).expect("spec");
+    let out = dir.path().join("out");
+    build_ok(&path, &out, &[]);
+    let image = out.join("vm.qcow2");
+    let info = qemu_img(&["info"], &image);
+    assert!(info.contains("virtual size: 20 GiB (21474836480 bytes)"), "{info}");
+    let meta = std::fs::metadata(&image).expect("qcow2");
+    let mut dump = common::nix::nix("nix-store")
+        .arg("--dump")
+        .arg(&image)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("nix-store --dump");
+    let (mut nar, mut buffer) = (0u64, vec![0u8; 1 << 20]);
+    let mut stdout = dump.stdout.take().expect("stdout");
+    loop {
+        match stdout.read(&mut buffer).expect("read NAR") {
+            0 => break,
+            n => nar += n as u64,
+        }
+    }
+    assert!(dump.wait().expect("wait").success(), "nix-store --dump failed");
+    let (gib, slack) = (1u64 << 30, 16u64 << 20);
+    for (what, bytes) in [("file length", meta.len()), ("disk usage", meta.blocks() * 512), ("NAR", nar)] {
+        assert!((gib..gib + slack).contains(&bytes), "{what} of a 20 GiB qcow2 holding 1 GiB: {bytes} bytes");
+    }
 }
 
 #[test]
