@@ -72,6 +72,12 @@ pub enum ImageError {
         #[source]
         source: nix_repart_mkfs::MkfsError,
     },
+    #[error("partition {partition}: cannot write its ext4 filesystem")]
+    Ext4 {
+        partition: String,
+        #[source]
+        source: nix_repart_ext4::Ext4Error,
+    },
     #[error("planning the layout")]
     Plan(#[source] nix_repart_plan::PlanError),
     #[error("cannot read image {path}")]
@@ -98,6 +104,7 @@ impl ImageError {
                 | ImageError::Plan(_)
         ) || matches!(self, ImageError::Fat { source, .. } if source.is_input_error())
             || matches!(self, ImageError::Squashfs { source, .. } if source.is_input_error())
+            || matches!(self, ImageError::Ext4 { source, .. } if source.is_input_error())
             || matches!(self, ImageError::Mkfs { source, .. } if source.is_input_error())
             || matches!(self, ImageError::Work(source) if source.is_input_error())
     }

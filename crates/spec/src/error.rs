@@ -273,6 +273,10 @@ pub enum ProblemKind {
     NameTooLong { path: String },
     #[error("{path:?} contains a NUL character, which no file name can hold")]
     NulInPath { path: String },
+    #[error("{value:?} is not an ext writer: expected nix-repart or mke2fs")]
+    UnknownExtWriter { value: String },
+    #[error("mkfsOptions.ext4 are mke2fs options, and \"extWriter\": \"nix-repart\" runs no mke2fs; drop them or use \"extWriter\": \"mke2fs\"")]
+    MkfsOptionsWithOwnWriter,
     #[error("{value:?} is not a mode: expected octal permission bits such as \"0644\" or \"4755\" (symbolic modes are not taken)")]
     NotAMode { value: String },
     #[error("{value} is not a user or group id (at most 4294967294)")]

@@ -36,8 +36,8 @@ pub use format::{
     ErofsCompression, ExtKind, Format, SquashfsCompression, SquashfsSettings, FORMAT_NAMES, SQUASHFS_DEFAULT_BLOCK_SIZE,
 };
 pub use model::{
-    Content, CopyBlocks, DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Minimize, Partition,
-    PartitionTable, SectorSize, Spec,
+    Content, CopyBlocks, DiskFormat, ExtWriter, ImageCompression, ImageCompressionAlgorithm, ImageSize, Minimize,
+    Partition, PartitionTable, SectorSize, Spec,
 };
 pub use settings::MAX_LABEL_UTF16;
 pub use types::{Architecture, Designator, PartitionType};

@@ -36,6 +36,8 @@ pub struct Spec {
     pub format: DiskFormat,
     /// `partitionTable`: gpt (default), hybrid, mbr or none.
     pub partition_table: PartitionTable,
+    /// `extWriter`: what writes ext4 filesystems.
+    pub ext_writer: ExtWriter,
     /// Extra mkfs arguments per filesystem, one word per element (nixpkgs'
     /// `"-S 512"` style elements are split on whitespace, as systemd-repart
     /// splits `SYSTEMD_REPART_MKFS_OPTIONS_<FS>`).
@@ -137,6 +139,31 @@ impl DiskFormat {
             "qcow2-compressed" => Some(DiskFormat::Qcow2Compressed),
             "vdi" => Some(DiskFormat::Vdi),
             "vpc" => Some(DiskFormat::Vpc),
+            _ => None,
+        }
+    }
+}
+
+/// What writes the ext4 filesystems of a build (ext2 and ext3 are always
+/// mke2fs's).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExtWriter {
+    /// mke2fs -d from a staging copy: the reference, and the one that
+    /// takes `mkfsOptions.ext4`.
+    #[default]
+    Mke2fs,
+    /// nix-repart's own writer (crate `nix-repart-ext4`), from the sources
+    /// straight into the image.
+    #[serde(rename = "nix-repart")]
+    NixRepart,
+}
+
+impl ExtWriter {
+    pub fn from_name(name: &str) -> Option<ExtWriter> {
+        match name {
+            "mke2fs" => Some(ExtWriter::Mke2fs),
+            "nix-repart" => Some(ExtWriter::NixRepart),
             _ => None,
         }
     }

@@ -92,6 +92,7 @@ pub struct RawSpec {
     pub compression: RawCompression,
     pub format: Option<String>,
     pub partition_table: Option<String>,
+    pub ext_writer: Option<String>,
     pub mkfs_options: BTreeMap<String, Vec<String>>,
     pub partitions: Vec<RawPartition>,
 }
@@ -199,7 +200,7 @@ impl Walker {
     }
 
     fn spec(&mut self, doc: &Value) -> RawSpec {
-        const KEYS: [&str; 13] = [
+        const KEYS: [&str; 14] = [
             "version",
             "name",
             "imageVersion",
@@ -213,6 +214,7 @@ impl Walker {
             "partitions",
             "format",
             "partitionTable",
+            "extWriter",
         ];
         let Some(map) = self.object("", doc, &KEYS) else {
             return RawSpec::default();
@@ -228,6 +230,7 @@ impl Walker {
             split: self.boolean("/split", map.get("split")),
             format: self.string("/format", map.get("format")),
             partition_table: self.string("/partitionTable", map.get("partitionTable")),
+            ext_writer: self.string("/extWriter", map.get("extWriter")),
             ..RawSpec::default()
         };
         if map.get("name").is_none() {

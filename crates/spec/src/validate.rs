@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::compression::{self, PendingCompression};
 use crate::error::{Problem, ProblemKind};
 use crate::model::{
-    DiskFormat, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, PartitionTable, SectorSize, Spec,
-    DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
+    DiskFormat, ExtWriter, ImageCompression, ImageCompressionAlgorithm, ImageSize, Partition, PartitionTable,
+    SectorSize, Spec, DEFAULT_IMAGE_COMPRESSION_LEVEL, DEFAULT_SEED, DEFAULT_STORE_PREFIX,
 };
 use crate::raw::{RawClosure, RawCompression, RawPartition, RawSpec};
 use crate::settings::{self, Settings};
@@ -100,6 +100,7 @@ fn check_spec(c: &mut Checker, raw: RawSpec) -> Spec {
         compression: check_image_compression(c, &raw.compression),
         format: check_disk_format(c, raw.format.as_deref(), raw.compression.enable == Some(true)),
         partition_table: check_partition_table(c, raw.partition_table.as_deref(), partitions.len()),
+        ext_writer: check_ext_writer(c, raw.ext_writer.as_deref(), &raw.mkfs_options),
         mkfs_options: raw
             .mkfs_options
             .into_iter()
@@ -214,6 +215,24 @@ fn check_partition_table(c: &mut Checker, table: Option<&str>, partitions: usize
         c.problem("/partitionTable", ProblemKind::TooManyForTable { table: name.to_string(), most, partitions });
     }
     table
+}
+
+/// `extWriter`: nix-repart or mke2fs; `mkfsOptions.ext4` are mke2fs's
+/// options, which nix-repart's writer cannot take.
+fn check_ext_writer(
+    c: &mut Checker,
+    name: Option<&str>,
+    mkfs_options: &std::collections::BTreeMap<String, Vec<String>>,
+) -> ExtWriter {
+    let Some(name) = name else { return ExtWriter::default() };
+    let Some(writer) = ExtWriter::from_name(name) else {
+        c.problem("/extWriter", ProblemKind::UnknownExtWriter { value: name.to_string() });
+        return ExtWriter::default();
+    };
+    if writer == ExtWriter::NixRepart && mkfs_options.get("ext4").is_some_and(|o| !o.is_empty()) {
+        c.problem("/mkfsOptions/ext4", ProblemKind::MkfsOptionsWithOwnWriter);
+    }
+    writer
 }
 
 fn check_version(c: &mut Checker, version: Option<&Value>) {

@@ -6,12 +6,13 @@
 //! with more room. Without, it is made in its planned region after
 //! planning. Each filesystem reports its free space.
 
+use nix_repart_ext4::{Ext4Error, Ext4Job};
 use nix_repart_mkfs::ext::ExtJob;
 use nix_repart_mkfs::ext_size;
 use nix_repart_mkfs::{ExtKind, MkfsError};
 use nix_repart_plan::PartitionPlan;
 use nix_repart_progress::Totals;
-use nix_repart_spec::{Bytes, Format, Minimize};
+use nix_repart_spec::{Bytes, ExtWriter, Format, Minimize};
 use nix_repart_tree::{Staged, Symlinks};
 
 use super::measured::{Content, ExtPending as Pending, Facts, Measured};
@@ -27,7 +28,9 @@ fn mkfs_error(partition: &str) -> impl Fn(MkfsError) -> ImageError + '_ {
 pub fn measure(b: &Build, i: usize, kind: ExtKind, sink: Sink) -> Result<Measured, ImageError> {
     let p = &b.spec.partitions[i];
     let tree = tree::read(b, p, Symlinks::Keep)?;
-    nix_repart_mkfs::ext::check_directories(&tree).map_err(mkfs_error(&p.id))?;
+    if !own_writer(b, kind) {
+        nix_repart_mkfs::ext::check_directories(&tree).map_err(mkfs_error(&p.id))?;
+    }
     let mut facts = Facts::of_tree(&tree);
     let mut size = ext_size::estimate(&tree, kind);
     // freeSpace: room the files do not need (make-disk-image's additionalSpace).
@@ -36,8 +39,8 @@ pub fn measure(b: &Build, i: usize, kind: ExtKind, sink: Sink) -> Result<Measure
     let pending = Pending { tree, kind, size, minimized };
     match sink {
         Sink::Image { image, at } if minimized => {
-            let staged = stage(b, &p.id, &pending.tree, "mke2fs")?;
-            let (size, notes) = make_minimized(b, image, i, &pending, &staged, at)?;
+            let staged = staged(b, &p.id, &pending)?;
+            let (size, notes) = make_minimized(b, image, i, &pending, staged.as_ref(), at)?;
             facts.filesystem_bytes = Some(size.0);
             facts.notes = notes;
             Ok(Measured { content: Content::Streamed { at }, size: Some(size), facts })
@@ -56,7 +59,7 @@ fn make_minimized(
     image: ImageFile,
     i: usize,
     pending: &Pending,
-    staged: &Staged,
+    staged: Option<&Staged>,
     at: u64,
 ) -> Result<(Bytes, Vec<String>), ImageError> {
     let p = &b.spec.partitions[i];
@@ -66,7 +69,10 @@ fn make_minimized(
     let job = Job { i, label, pending, staged, offset: at, size: size.0 };
     match make(b, image, &job) {
         Ok(note) => Ok((size, vec![note])),
-        Err(ImageError::Mkfs { source: MkfsError::TooSmall { size: short, .. }, .. }) => {
+        Err(
+            ImageError::Mkfs { source: MkfsError::TooSmall { size: short, .. }, .. }
+            | ImageError::Ext4 { source: Ext4Error::TooSmall { blocks: short, .. }, .. },
+        ) => {
             let extra = short / 4 + (16 << 20);
             let retry = format!(
                 "partition {}: the Minimize= estimate of {short} bytes was short; made again with {extra} bytes more",
@@ -92,10 +98,29 @@ fn clear(image: ImageFile, at: u64, len: u64) -> Result<(), ImageError> {
 /// minimized one when the build had no image to stream into).
 pub fn write(b: &Build, image: ImageFile, pending: &Pending, planned: &PartitionPlan) -> Result<String, ImageError> {
     let i = (planned.number - 1) as usize;
-    let staged = stage(b, &planned.id, &pending.tree, "mke2fs")?;
-    let job =
-        Job { i, label: &planned.label, pending, staged: &staged, offset: planned.offset.0, size: planned.size.0 };
+    let staged = staged(b, &planned.id, pending)?;
+    let job = Job {
+        i,
+        label: &planned.label,
+        pending,
+        staged: staged.as_ref(),
+        offset: planned.offset.0,
+        size: planned.size.0,
+    };
     make(b, image, &job)
+}
+
+/// Whether nix-repart's own writer makes this filesystem (`extWriter`).
+fn own_writer(b: &Build, kind: ExtKind) -> bool {
+    kind == ExtKind::Ext4 && b.spec.ext_writer == ExtWriter::NixRepart
+}
+
+/// The staging copy mke2fs -d reads; none for nix-repart's own writer.
+fn staged(b: &Build, id: &str, pending: &Pending) -> Result<Option<Staged>, ImageError> {
+    if own_writer(b, pending.kind) {
+        return Ok(None);
+    }
+    stage(b, id, &pending.tree, "mke2fs").map(Some)
 }
 
 #[derive(Clone, Copy)]
@@ -104,7 +129,8 @@ struct Job<'a> {
     i: usize,
     label: &'a str,
     pending: &'a Pending,
-    staged: &'a Staged,
+    /// mke2fs' staging copy; `None` for nix-repart's own writer.
+    staged: Option<&'a Staged>,
     offset: u64,
     size: u64,
 }
@@ -112,6 +138,7 @@ struct Job<'a> {
 /// One mke2fs run into the image; returns a note on the free space.
 fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
     let id = b.spec.partitions[job.i].id.as_str();
+    let Some(staged) = job.staged else { return make_own(b, image, job) };
     let conf_dir = tempfile::Builder::new()
         .prefix(".nix-repart-mke2fs.")
         .tempdir_in(b.work)
@@ -120,7 +147,7 @@ fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
     let owners = nix_repart_mkfs::ext_owners::not_root(&job.pending.tree);
     let ext = ExtJob {
         kind,
-        staged: job.staged.path(),
+        staged: staged.path(),
         scratch: conf_dir.path(),
         image: image.temp,
         offset: job.offset,
@@ -135,13 +162,37 @@ fn make(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
     let label = format!("{id}: mke2fs ({}, {} bytes)", kind.name(), job.size);
     let report =
         b.progress.run(label, Totals::default(), |_| nix_repart_mkfs::ext::make(&ext).map_err(mkfs_error(id)))?;
-    let free = report.free_blocks * 4096;
-    let percent = free as f64 * 100.0 / job.size.max(1) as f64;
-    Ok(format!(
-        "partition {id}: {} of {} bytes, {free} bytes ({percent:.1}%) and {} of {} inodes free",
-        kind.name(),
-        job.size,
-        report.free_inodes,
-        report.inodes
-    ))
+    Ok(free_note(id, kind, job.size, report.free_blocks, report.free_inodes, report.inodes))
+}
+
+fn free_note(id: &str, kind: ExtKind, size: u64, free_blocks: u64, free_inodes: u64, inodes: u64) -> String {
+    let free = free_blocks * 4096;
+    let percent = free as f64 * 100.0 / size.max(1) as f64;
+    format!(
+        "partition {id}: {} of {size} bytes, {free} bytes ({percent:.1}%) and {free_inodes} of {inodes} inodes free",
+        kind.name()
+    )
+}
+
+/// nix-repart's own ext4 writer, from the tree straight into the image.
+fn make_own(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError> {
+    let id = b.spec.partitions[job.i].id.as_str();
+    let pending = job.pending;
+    let totals = pending.tree.totals();
+    let ext4 = Ext4Job {
+        tree: &pending.tree,
+        image: image.file,
+        offset: job.offset,
+        blocks: job.size / ext_size::BLOCK,
+        inodes: if pending.minimized { pending.size.inodes } else { job.size / 16384 },
+        uuid: b.identity.partitions[job.i].filesystem_uuid.unwrap_or_default(),
+        label: &nix_repart_mkfs::ext::ext_label(job.label),
+        epoch: b.options.source_date_epoch,
+    };
+    let label = format!("{id}: ext4 ({} bytes)", job.size);
+    let progress = Totals { files: Some(totals.files), bytes: Some(totals.file_bytes) };
+    let written = b.progress.run(label, progress, |counter| {
+        nix_repart_ext4::write(&ext4, counter).map_err(|source| ImageError::Ext4 { partition: id.to_string(), source })
+    })?;
+    Ok(free_note(id, pending.kind, job.size, written.free_blocks, written.free_inodes, written.inodes))
 }

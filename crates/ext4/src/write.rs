@@ -1,0 +1,355 @@
+//! One filesystem written: inodes numbered, blocks allocated, metadata
+//! encoded, file data copied in parallel, then bitmaps, descriptors and
+//! superblocks. The region is first made all zeros (a hole punched in the
+//! image file), so blocks nothing writes (the unused inode tables, the
+//! journal's body) read as zeros without being written.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use nix_repart_progress::Counter;
+use nix_repart_tree::{Directory, Owner};
+use rayon::prelude::*;
+
+use crate::inode::{Fields, EXTENTS_FL};
+use crate::layout::{Allocator, Geometry, Run, BLOCK, BLOCKS_PER_GROUP, INODE_SIZE};
+use crate::nodes::{self, Kind, JOURNAL, ROOT};
+use crate::super_block::{Descriptor, Identity};
+use crate::{csum, dir, extent, inode, journal, super_block, Ext4Error};
+
+/// One ext4 filesystem to write.
+pub struct Ext4Job<'a> {
+    pub tree: &'a Directory,
+    pub image: &'a File,
+    /// Where the region starts in `image`, in bytes.
+    pub offset: u64,
+    /// The filesystem's size in blocks of 4 KiB.
+    pub blocks: u64,
+    /// Inodes wanted (rounded up to whole inode table blocks per group).
+    pub inodes: u64,
+    pub uuid: uuid::Uuid,
+    pub label: &'a str,
+    /// SOURCE_DATE_EPOCH: every time but the tree's mtimes.
+    pub epoch: u64,
+}
+
+/// What was written: the free space left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub blocks: u64,
+    pub free_blocks: u64,
+    pub inodes: u64,
+    pub free_inodes: u64,
+}
+
+/// Where an inode's blocks went.
+struct Placed {
+    runs: Vec<Run>,
+    leaves: Vec<u64>,
+}
+
+/// Writes the filesystem of `job`; bytes and files read are counted.
+pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
+    let inodes = nodes::number(job.tree, job.epoch);
+    let highest = inodes.last().map_or(ROOT, |i| i.ino);
+    let geometry = Geometry::new(job.blocks, job.inodes.max(u64::from(highest)))?;
+    if u64::from(highest) > geometry.inodes() {
+        return Err(Ext4Error::TooFewInodes { inodes_needed: u64::from(highest), inodes: geometry.inodes() });
+    }
+    let fs_seed = csum::fs_seed(job.uuid.as_bytes());
+    let mut alloc = Allocator::new(&geometry);
+    let groups = geometry.groups as usize;
+    let block_bitmaps = (0..groups).map(|_| alloc.contiguous(1)).collect::<Result<Vec<_>, _>>()?;
+    let inode_bitmaps = (0..groups).map(|_| alloc.contiguous(1)).collect::<Result<Vec<_>, _>>()?;
+    let tables = (0..groups).map(|_| alloc.contiguous(geometry.inode_table_blocks())).collect::<Result<Vec<_>, _>>()?;
+    let journal_blocks = journal::default_blocks(geometry.blocks);
+    let journal = journal_blocks.map(|n| place(&mut alloc, n)).transpose()?;
+    let mut placed = Vec::with_capacity(inodes.len());
+    for node in &inodes {
+        let blocks = match &node.kind {
+            Kind::Directory { parent, entries, .. } => dir::blocks(node.ino, *parent, entries).len() as u64,
+            Kind::LostFound => 4,
+            Kind::File { size, .. } => size.div_ceil(BLOCK),
+            Kind::Symlink { target } => u64::from(target.len() >= 60),
+        };
+        let at = place(&mut alloc, blocks)?;
+        if at.runs.len() > extent::MAX_EXTENTS {
+            let path = format!("inode {}", node.ino);
+            return Err(Ext4Error::TooManyExtents { path, extents: at.runs.len(), max: extent::MAX_EXTENTS });
+        }
+        placed.push(at);
+    }
+    punch_zeros(job.image, job.offset, geometry.blocks * BLOCK)?;
+    let out = Out { image: job.image, offset: job.offset };
+    // Inode tables: only the blocks up to each group's last used inode.
+    let ipg = geometry.inodes_per_group;
+    let mut table_bytes: Vec<Vec<u8>> = vec![Vec::new(); groups];
+    let mut put_inode = |ino: u32, bytes: &[u8]| {
+        let index = u64::from(ino - 1);
+        let (group, at) = ((index / ipg) as usize, ((index % ipg) * INODE_SIZE) as usize);
+        let table = &mut table_bytes[group];
+        if table.len() < at + INODE_SIZE as usize {
+            table.resize(at + INODE_SIZE as usize, 0);
+        }
+        table[at..at + INODE_SIZE as usize].copy_from_slice(bytes);
+    };
+    let mut journal_i_block = [0u8; 60];
+    if let (Some(n), Some(at)) = (journal_blocks, &journal) {
+        let seed = csum::inode_seed(fs_seed, JOURNAL, 0);
+        let leaves = extent::encode(&mut journal_i_block, &at.runs, &at.leaves, seed);
+        out.leaves(&at.leaves, &leaves)?;
+        let first = at.runs.first().map_or(0, |r| r.start);
+        out.block(first, &journal::superblock(n, job.uuid.as_bytes()))?;
+        let fields = Fields {
+            mode: 0o100600,
+            owner: Owner::default(),
+            size: n * BLOCK,
+            links: 1,
+            blocks: n + at.leaves.len() as u64,
+            flags: EXTENTS_FL,
+            mtime: job.epoch,
+            epoch: job.epoch,
+            i_block: journal_i_block,
+        };
+        put_inode(JOURNAL, &inode::encode(&fields, JOURNAL, fs_seed));
+    }
+    let mut files: Vec<(&Path, u64, &[Run])> = Vec::new();
+    let mut directories_per_group = vec![0u64; groups];
+    for (node, at) in inodes.iter().zip(&placed) {
+        let seed = csum::inode_seed(fs_seed, node.ino, 0);
+        let mut i_block = [0u8; 60];
+        let mut flags = EXTENTS_FL;
+        let (size, links) = match &node.kind {
+            Kind::Directory { parent, entries, subdirectories } => {
+                let mut blocks = dir::blocks(node.ino, *parent, entries);
+                blocks.iter_mut().for_each(|b| dir::seal(b, seed));
+                out.runs(&at.runs, &blocks)?;
+                directories_per_group[((node.ino - 1) as u64 / ipg) as usize] += 1;
+                let links = 2 + u64::from(*subdirectories);
+                (blocks.len() as u64 * BLOCK, if links >= 65000 { 1 } else { links as u16 })
+            }
+            Kind::LostFound => {
+                let mut blocks = dir::blocks(node.ino, ROOT, &[]);
+                blocks.extend((0..3).map(|_| dir::empty_block()));
+                blocks.iter_mut().for_each(|b| dir::seal(b, seed));
+                out.runs(&at.runs, &blocks)?;
+                directories_per_group[((node.ino - 1) as u64 / ipg) as usize] += 1;
+                (4 * BLOCK, 2)
+            }
+            Kind::File { source, size } => {
+                files.push((source, *size, &at.runs));
+                (*size, 1)
+            }
+            Kind::Symlink { target } if target.len() < 60 => {
+                i_block[..target.len()].copy_from_slice(target);
+                flags = 0;
+                (target.len() as u64, 1)
+            }
+            Kind::Symlink { target } => {
+                let mut block = vec![0u8; BLOCK as usize];
+                block[..target.len()].copy_from_slice(target);
+                out.runs(&at.runs, &[block])?;
+                (target.len() as u64, 1)
+            }
+        };
+        if flags == EXTENTS_FL {
+            let leaves = extent::encode(&mut i_block, &at.runs, &at.leaves, seed);
+            out.leaves(&at.leaves, &leaves)?;
+        }
+        let blocks = at.runs.iter().map(|r| r.len).sum::<u64>() + at.leaves.len() as u64;
+        let fields = Fields {
+            mode: node.mode,
+            owner: node.owner,
+            size,
+            links,
+            blocks,
+            flags,
+            mtime: node.mtime,
+            epoch: job.epoch,
+            i_block,
+        };
+        put_inode(node.ino, &inode::encode(&fields, node.ino, fs_seed));
+    }
+    copy_files(&out, &files, counter)?;
+    // Inodes 1-10 are reserved, in use whether or not they hold anything.
+    let mut used_inodes: Vec<u32> = (1..=10).collect();
+    used_inodes.extend(inodes.iter().map(|i| i.ino));
+    used_inodes.sort_unstable();
+    used_inodes.dedup();
+    let used_blocks = alloc.used_blocks();
+    let mut descriptors = Vec::with_capacity(groups);
+    for group in 0..groups {
+        let table = &table_bytes[group];
+        out.at(tables[group] * BLOCK, table)?;
+        let first = group as u64 * ipg + 1;
+        let in_group: Vec<u64> = used_inodes
+            .iter()
+            .map(|i| u64::from(*i))
+            .filter(|i| (first..first + ipg).contains(i))
+            .map(|i| i - first)
+            .collect();
+        let inode_bitmap = inode_bitmap(&in_group, ipg);
+        out.block(inode_bitmaps[group], &inode_bitmap)?;
+        let (block_bitmap, used) = block_bitmap(&alloc.used, &geometry, group as u64);
+        out.block(block_bitmaps[group], &block_bitmap)?;
+        descriptors.push(Descriptor {
+            block_bitmap: block_bitmaps[group],
+            inode_bitmap: inode_bitmaps[group],
+            inode_table: tables[group],
+            free_blocks: geometry.group_blocks(group as u64) - used,
+            free_inodes: ipg - in_group.len() as u64,
+            directories: directories_per_group[group],
+            itable_unused: ipg - in_group.last().map_or(0, |last| last + 1),
+            block_bitmap_csum: csum::raw(fs_seed, &block_bitmap[..(BLOCKS_PER_GROUP / 8) as usize]),
+            inode_bitmap_csum: csum::raw(fs_seed, &inode_bitmap[..(ipg / 8) as usize]),
+        });
+    }
+    let written = Written {
+        blocks: geometry.blocks,
+        free_blocks: geometry.blocks - used_blocks,
+        inodes: geometry.inodes(),
+        free_inodes: geometry.inodes() - used_inodes.len() as u64,
+    };
+    let identity = Identity {
+        uuid: *job.uuid.as_bytes(),
+        label: job.label,
+        epoch: job.epoch,
+        free_blocks: written.free_blocks,
+        free_inodes: written.free_inodes,
+        journal_i_block,
+        journal_size: journal_blocks.map_or(0, |n| n * BLOCK),
+        has_journal: journal_blocks.is_some(),
+    };
+    let gdt = super_block::descriptors(&geometry, &descriptors, fs_seed);
+    for group in 0..geometry.groups {
+        if let Some(copy) = geometry.super_copy(group) {
+            let sb = super_block::superblock(&geometry, &identity, group);
+            let at = copy.start * BLOCK + if group == 0 { 1024 } else { 0 };
+            out.at(at, &sb)?;
+            out.at((copy.start + 1) * BLOCK, &gdt)?;
+        }
+    }
+    Ok(written)
+}
+
+/// `blocks` blocks for an inode, and the extent leaves its runs need.
+fn place(alloc: &mut Allocator, blocks: u64) -> Result<Placed, Ext4Error> {
+    let runs = alloc.runs(blocks)?;
+    let leaves = (0..extent::leaves_for(runs.len())).map(|_| alloc.contiguous(1)).collect::<Result<_, _>>()?;
+    Ok(Placed { runs, leaves })
+}
+
+/// A group's inode bitmap: the used inodes, and the bits past the group's
+/// inodes set, as e2fsck wants the padding.
+fn inode_bitmap(used: &[u64], ipg: u64) -> Vec<u8> {
+    let mut bitmap = vec![0u8; BLOCK as usize];
+    for i in used {
+        bitmap[(i / 8) as usize] |= 1 << (i % 8);
+    }
+    for i in ipg..BLOCK * 8 {
+        bitmap[(i / 8) as usize] |= 1 << (i % 8);
+    }
+    bitmap
+}
+
+/// A group's block bitmap and its count of used blocks; blocks past the
+/// end of the filesystem are set.
+fn block_bitmap(used: &[u64], g: &Geometry, group: u64) -> (Vec<u8>, u64) {
+    let mut bitmap = vec![0u8; BLOCK as usize];
+    let mut count = 0;
+    for i in 0..BLOCKS_PER_GROUP {
+        let block = group * BLOCKS_PER_GROUP + i;
+        let set = block >= g.blocks || used[(block / 64) as usize] & (1 << (block % 64)) != 0;
+        if set {
+            bitmap[(i / 8) as usize] |= 1 << (i % 8);
+            count += u64::from(block < g.blocks);
+        }
+    }
+    (bitmap, count)
+}
+
+/// Makes the region read as zeros: a hole punched in the image file.
+fn punch_zeros(image: &File, offset: u64, len: u64) -> Result<(), Ext4Error> {
+    let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
+    let (Ok(at), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return Err(Ext4Error::Write(std::io::Error::from(std::io::ErrorKind::InvalidInput)));
+    };
+    // SAFETY: fallocate on a valid descriptor with checked bounds.
+    let rc = unsafe { libc::fallocate(image.as_raw_fd(), mode, at, len) };
+    if rc == 0 {
+        return Ok(());
+    }
+    Err(Ext4Error::Write(std::io::Error::last_os_error()))
+}
+
+/// Writes into the region.
+struct Out<'a> {
+    image: &'a File,
+    offset: u64,
+}
+
+impl Out<'_> {
+    fn at(&self, byte: u64, data: &[u8]) -> Result<(), Ext4Error> {
+        self.image.write_all_at(data, self.offset + byte).map_err(Ext4Error::Write)
+    }
+
+    fn block(&self, block: u64, data: &[u8]) -> Result<(), Ext4Error> {
+        self.at(block * BLOCK, data)
+    }
+
+    /// Consecutive blocks of data over the runs they were given.
+    fn runs(&self, runs: &[Run], blocks: &[Vec<u8>]) -> Result<(), Ext4Error> {
+        let mut data = blocks.iter();
+        for run in runs {
+            for i in 0..run.len {
+                if let Some(block) = data.next() {
+                    self.block(run.start + i, block)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn leaves(&self, at: &[u64], leaves: &[Vec<u8>]) -> Result<(), Ext4Error> {
+        at.iter().zip(leaves).try_for_each(|(block, leaf)| self.block(*block, leaf))
+    }
+}
+
+/// Copies every file's bytes into its runs, files in parallel.
+fn copy_files(out: &Out, files: &[(&Path, u64, &[Run])], counter: &Counter) -> Result<(), Ext4Error> {
+    let results: Vec<Result<(), Ext4Error>> =
+        files.par_iter().map(|(source, size, runs)| copy_file(out, source, *size, runs, counter)).collect();
+    results.into_iter().collect()
+}
+
+fn copy_file(out: &Out, source: &Path, size: u64, runs: &[Run], counter: &Counter) -> Result<(), Ext4Error> {
+    const PIECE: u64 = 1 << 20;
+    let read_error = |e| Ext4Error::Read { path: source.to_path_buf(), source: e };
+    let changed = || Ext4Error::SourceChanged { path: PathBuf::from(source), expected: size };
+    let mut input = File::open(source).map_err(read_error)?;
+    let mut left = size;
+    let mut buffer = vec![0u8; PIECE.min(size.max(1)) as usize];
+    for run in runs {
+        let mut at = run.start * BLOCK;
+        let end = at + run.len * BLOCK;
+        while at < end && left > 0 {
+            let n = (end - at).min(PIECE).min(left) as usize;
+            let got = nix_repart_tree::read_full(&mut input, &mut buffer[..n]).map_err(read_error)?;
+            if got < n {
+                return Err(changed());
+            }
+            out.at(at, &buffer[..n])?;
+            counter.add_bytes(n as u64);
+            at += n as u64;
+            left -= n as u64;
+        }
+    }
+    if left > 0 || input.read(&mut [0u8; 1]).map_err(read_error)? != 0 {
+        return Err(changed());
+    }
+    counter.add_files(1);
+    Ok(())
+}
