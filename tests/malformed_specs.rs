@@ -33,7 +33,7 @@ fn cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         (
             "unknown top-level key",
             r#"{"version": 1, "name": "img", "nmae": "x", "partitions": [{"id": "a", "repartConfig": {"Type": "esp"}}]}"#.to_string(),
-            vec!["error: /nmae: unknown key (expected one of: version, name, imageVersion, seed, architecture, sectorSize, imageSize, split, compression, mkfsOptions, partitions, format, partitionTable)"],
+            vec!["error: /nmae: unknown key (expected one of: version, name, imageVersion, seed, architecture, sectorSize, imageSize, split, compression, mkfsOptions, partitions, format, partitionTable, extWriter)"],
         ),
         (
             "wrong type",
