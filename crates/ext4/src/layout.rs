@@ -23,6 +23,9 @@ pub struct Geometry {
     pub groups: u64,
     pub inodes_per_group: u64,
     pub gdt_blocks: u64,
+    /// Descriptor blocks reserved for online growth (`resize_inode`),
+    /// after the descriptors in every copy.
+    pub reserved_gdt_blocks: u64,
 }
 
 impl Geometry {
@@ -35,7 +38,7 @@ impl Geometry {
         // A last group too short for its superblock copy and a little data
         // is dropped, as mke2fs drops it.
         let last = blocks - (groups - 1) * BLOCKS_PER_GROUP;
-        if groups > 1 && has_super(groups - 1) && last < 1 + gdt_blocks(groups) + 50 {
+        if groups > 1 && has_super(groups - 1) && last < 1 + gdt_blocks(groups) + reserved_gdt(blocks, groups) + 50 {
             groups -= 1;
             blocks = groups * BLOCKS_PER_GROUP;
         }
@@ -45,7 +48,8 @@ impl Geometry {
         let per_block = BLOCK / INODE_SIZE;
         let inodes_per_group = inodes.div_ceil(groups).div_ceil(per_block).max(1) * per_block;
         let inodes_per_group = inodes_per_group.min(BLOCKS_PER_GROUP);
-        Ok(Geometry { blocks, groups, inodes_per_group, gdt_blocks: gdt_blocks(groups) })
+        let reserved_gdt_blocks = reserved_gdt(blocks, groups);
+        Ok(Geometry { blocks, groups, inodes_per_group, gdt_blocks: gdt_blocks(groups), reserved_gdt_blocks })
     }
 
     pub fn inodes(&self) -> u64 {
@@ -59,13 +63,23 @@ impl Geometry {
     /// The blocks of a group's superblock and descriptor copy, if it has one.
     pub fn super_copy(&self, group: u64) -> Option<std::ops::Range<u64>> {
         let start = group * BLOCKS_PER_GROUP;
-        has_super(group).then(|| start..start + 1 + self.gdt_blocks)
+        has_super(group).then(|| start..start + 1 + self.gdt_blocks + self.reserved_gdt_blocks)
     }
 
     /// Blocks in `group` (the last one may be short).
     pub fn group_blocks(&self, group: u64) -> u64 {
         (self.blocks - group * BLOCKS_PER_GROUP).min(BLOCKS_PER_GROUP)
     }
+}
+
+/// mke2fs's reserve of descriptor blocks (`calc_reserved_gdt_blocks()`):
+/// enough to grow to 1024 times the size, or to 2^32 blocks, at most one
+/// indirect block's worth (1024).
+pub fn reserved_gdt(blocks: u64, groups: u64) -> u64 {
+    let max_blocks = if blocks < 0xFFFF_FFFF / 1024 { blocks * 1024 } else { 0xFFFF_FFFF };
+    let per_block = BLOCK / DESC_SIZE;
+    let reserve = max_blocks.div_ceil(BLOCKS_PER_GROUP).div_ceil(per_block).saturating_sub(groups.div_ceil(per_block));
+    reserve.min(BLOCK / 4)
 }
 
 /// Whether `group` holds a superblock copy under `sparse_super`.

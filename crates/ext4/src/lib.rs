@@ -25,6 +25,7 @@ mod inode;
 pub mod journal;
 pub mod layout;
 pub mod nodes;
+mod resize;
 mod super_block;
 mod write;
 

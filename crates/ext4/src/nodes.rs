@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use nix_repart_tree::{image_mtime, Directory, Node, Owner};
 
 pub const ROOT: u32 = 2;
+pub const RESIZE: u32 = 7;
 pub const JOURNAL: u32 = 8;
 pub const LOST_FOUND: u32 = 11;
 pub const FIRST_FREE: u32 = 12;

@@ -49,7 +49,8 @@ pub fn superblock(g: &Geometry, id: &Identity, group: u64) -> [u8; 1024] {
     put32(&mut b, 0x54, FIRST_FREE - 1);
     put16(&mut b, 0x58, INODE_SIZE as u16);
     put16(&mut b, 0x5A, group as u16);
-    put32(&mut b, 0x5C, if id.has_journal { COMPAT } else { COMPAT & !0x4 });
+    let resize = if g.reserved_gdt_blocks > 0 { 0x10 } else { 0 };
+    put32(&mut b, 0x5C, resize | if id.has_journal { COMPAT } else { COMPAT & !0x4 });
     put32(&mut b, 0x60, INCOMPAT);
     put32(&mut b, 0x64, RO_COMPAT);
     b[0x68..0x78].copy_from_slice(&id.uuid);
@@ -59,6 +60,7 @@ pub fn superblock(g: &Geometry, id: &Identity, group: u64) -> [u8; 1024] {
     if id.has_journal {
         put32(&mut b, 0xE0, JOURNAL);
     }
+    put16(&mut b, 0xCE, g.reserved_gdt_blocks as u16);
     // The directory hash seed is the UUID (mke2fs -E hash_seed=UUID).
     b[0xEC..0xFC].copy_from_slice(&id.uuid);
     b[0xFC] = 1; // half_md4

@@ -16,9 +16,9 @@ use rayon::prelude::*;
 
 use crate::inode::{Fields, EXTENTS_FL};
 use crate::layout::{Allocator, Geometry, Run, BLOCK, BLOCKS_PER_GROUP, INODE_SIZE};
-use crate::nodes::{self, Kind, JOURNAL, ROOT};
+use crate::nodes::{self, Kind, JOURNAL, RESIZE, ROOT};
 use crate::super_block::{Descriptor, Identity};
-use crate::{csum, dir, extent, inode, journal, super_block, Ext4Error};
+use crate::{csum, dir, extent, inode, journal, resize, super_block, Ext4Error};
 
 /// One ext4 filesystem to write.
 pub struct Ext4Job<'a> {
@@ -65,6 +65,7 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
     let block_bitmaps = (0..groups).map(|_| alloc.contiguous(1)).collect::<Result<Vec<_>, _>>()?;
     let inode_bitmaps = (0..groups).map(|_| alloc.contiguous(1)).collect::<Result<Vec<_>, _>>()?;
     let tables = (0..groups).map(|_| alloc.contiguous(geometry.inode_table_blocks())).collect::<Result<Vec<_>, _>>()?;
+    let resize_at = (geometry.reserved_gdt_blocks > 0).then(|| alloc.contiguous(1)).transpose()?;
     let journal_blocks = journal::default_blocks(geometry.blocks);
     let journal = journal_blocks.map(|n| place(&mut alloc, n)).transpose()?;
     let mut placed = Vec::with_capacity(inodes.len());
@@ -96,6 +97,25 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
         }
         table[at..at + INODE_SIZE as usize].copy_from_slice(bytes);
     };
+    if let Some(dind) = resize_at {
+        for (block, bytes) in resize::blocks(&geometry, dind) {
+            out.block(block, &bytes)?;
+        }
+        let mut i_block = [0u8; 60];
+        i_block[52..56].copy_from_slice(&(dind as u32).to_le_bytes());
+        let fields = Fields {
+            mode: 0o100600,
+            owner: Owner::default(),
+            size: resize::size(),
+            links: 1,
+            blocks: resize::owned_blocks(&geometry),
+            flags: 0,
+            mtime: job.epoch,
+            epoch: job.epoch,
+            i_block,
+        };
+        put_inode(RESIZE, &inode::encode(&fields, RESIZE, fs_seed));
+    }
     let mut journal_i_block = [0u8; 60];
     if let (Some(n), Some(at)) = (journal_blocks, &journal) {
         let seed = csum::inode_seed(fs_seed, JOURNAL, 0);
