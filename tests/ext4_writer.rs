@@ -160,6 +160,8 @@ fn every_kind_of_entry_passes_e2fsck_and_comes_back_whole() {
     }
     let stat = run_ok(Command::new("debugfs").arg("-R").arg("stat /sparse").arg(&fs));
     assert!(stat.contains("EXTENTS:\n(ETB0)"), "700 MiB in more than four extents needs a leaf block: {stat}");
+    let htree = run_ok(Command::new("debugfs").arg("-R").arg("htree /many").arg(&fs));
+    assert!(htree.contains("Indirect levels: 0"), "3000 entries make a hashed directory: {htree}");
 }
 
 #[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
@@ -182,7 +184,9 @@ fn empty_and_one_file_trees_pass_e2fsck() {
     }
 }
 
-/// dumpe2fs -h lines that do not depend on how the blocks were placed.
+/// dumpe2fs -h lines that do not depend on how the blocks were placed
+/// (free blocks do: directories of more than one block are hashed here,
+/// linear in mke2fs -d's).
 fn header(fs: &Path) -> Vec<String> {
     let text = run_ok(Command::new("dumpe2fs").arg("-h").arg(fs));
     let kept = [
@@ -282,4 +286,32 @@ fn writer_settings_that_cannot_work_name_the_field() {
         assert!(stderr.contains(message), "expected {message:?} in {stderr}");
         assert!(!out.exists());
     }
+}
+
+/// 100 000 entries in one directory (and non-UTF-8 names among them): a
+/// hashed directory with a level of index nodes, e2fsck-clean (it checks
+/// every hash and range), every name there.
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
+#[test]
+fn a_directory_of_100_000_entries_is_hashed() {
+    require_tools(TOOLS);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let big = tmp.path().join("src/big");
+    std::fs::create_dir_all(&big).expect("mkdir");
+    for i in 0..100_000 {
+        // Names long enough for more than 507 leaves: a level of index nodes.
+        let bytes = if i % 1000 == 0 {
+            [b"caf\xe9-".as_slice(), format!("{i}").as_bytes()].concat()
+        } else {
+            format!("entry-{i:06}-of-a-hundred-thousand").into_bytes()
+        };
+        std::fs::File::create(big.join(std::ffi::OsStr::from_bytes(&bytes))).expect("create");
+    }
+    let fs = built(tmp.path(), &spec(tmp.path(), "big", "nix-repart", &tmp.path().join("src"), None), "out", &[]);
+    run_ok(Command::new("e2fsck").arg("-fn").arg(&fs));
+    let htree = run_ok(Command::new("debugfs").arg("-R").arg("htree /big").arg(&fs));
+    assert!(htree.contains("Indirect levels: 1"), "{}", htree.chars().take(500).collect::<String>());
+    let names = run_ok(Command::new("debugfs").arg("-R").arg("ls /big").arg(&fs));
+    let count = names.split_whitespace().filter(|w| w.starts_with("entry-") || w.starts_with("caf")).count();
+    assert_eq!(count, 100_000, "entries listed by debugfs");
 }

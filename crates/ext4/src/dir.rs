@@ -11,55 +11,64 @@ use crate::layout::BLOCK;
 use crate::nodes::FT_DIR;
 
 const TAIL: usize = 12;
-const USABLE: usize = BLOCK as usize - TAIL;
+pub const USABLE: usize = BLOCK as usize - TAIL;
 
-fn entry_len(name_len: usize) -> usize {
+pub fn entry_len(name_len: usize) -> usize {
     (8 + name_len).div_ceil(4) * 4
 }
 
-/// The blocks of a directory (checksums not yet set).
+/// The blocks of a linear directory (checksums not yet set): `.`, `..`,
+/// then the entries, as many to a block as fit.
 pub fn blocks(ino: u32, parent: u32, entries: &[(std::ffi::OsString, u32, u8)]) -> Vec<Vec<u8>> {
     let mut all: Vec<(&[u8], u32, u8)> = vec![(b".", ino, FT_DIR), (b"..", parent, FT_DIR)];
     all.extend(entries.iter().map(|(name, child, ft)| (name.as_bytes(), *child, *ft)));
     let mut blocks = Vec::new();
+    let mut start = 0;
+    while start < all.len() {
+        let mut used = 0;
+        let mut end = start;
+        while end < all.len() && used + entry_len(all[end].0.len()) <= USABLE {
+            used += entry_len(all[end].0.len());
+            end += 1;
+        }
+        blocks.push(leaf(&all[start..end]));
+        start = end;
+    }
+    blocks
+}
+
+/// One block holding `entries` (which must fit), checksum not yet set.
+pub fn leaf(entries: &[(&[u8], u32, u8)]) -> Vec<u8> {
     let mut block = vec![0u8; BLOCK as usize];
     let mut used = 0;
     let mut last = None;
-    for (name, child, file_type) in all {
+    for (name, child, file_type) in entries {
         let len = entry_len(name.len());
-        if used + len > USABLE {
-            finish(&mut block, last, used);
-            blocks.push(std::mem::replace(&mut block, vec![0u8; BLOCK as usize]));
-            used = 0;
-        }
-        put32(&mut block, used, child);
+        put32(&mut block, used, *child);
         put16(&mut block, used + 4, len as u16);
         block[used + 6] = name.len() as u8;
-        block[used + 7] = file_type;
+        block[used + 7] = *file_type;
         block[used + 8..used + 8 + name.len()].copy_from_slice(name);
         last = Some(used);
         used += len;
     }
-    finish(&mut block, last, used);
-    blocks.push(block);
-    blocks
+    finish(&mut block, last);
+    block
 }
 
 /// An empty directory block: one unused entry up to the tail.
 pub fn empty_block() -> Vec<u8> {
     let mut block = vec![0u8; BLOCK as usize];
     put16(&mut block, 4, USABLE as u16);
-    finish(&mut block, None, 0);
+    finish(&mut block, None);
     block
 }
 
 /// Stretches the last entry to the tail and writes the tail's header.
-fn finish(block: &mut [u8], last: Option<usize>, used: usize) {
+fn finish(block: &mut [u8], last: Option<usize>) {
     if let Some(at) = last {
-        let len = USABLE - at;
-        put16(block, at + 4, len as u16);
+        put16(block, at + 4, (USABLE - at) as u16);
     }
-    let _ = used;
     put16(block, USABLE + 4, TAIL as u16);
     block[USABLE + 7] = 0xDE;
 }

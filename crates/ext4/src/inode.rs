@@ -11,6 +11,8 @@ use crate::csum;
 use crate::layout::INODE_SIZE;
 
 pub const EXTENTS_FL: u32 = 0x80000;
+/// A hashed (htree) directory.
+pub const INDEX_FL: u32 = 0x1000;
 const EXTRA_ISIZE: u16 = 32;
 
 /// What an inode says, before encoding.

@@ -21,6 +21,8 @@ pub mod csum;
 mod dir;
 mod error;
 mod extent;
+mod hash;
+mod htree;
 mod inode;
 pub mod journal;
 pub mod layout;

@@ -14,11 +14,11 @@ use nix_repart_progress::Counter;
 use nix_repart_tree::{Directory, Owner};
 use rayon::prelude::*;
 
-use crate::inode::{Fields, EXTENTS_FL};
+use crate::inode::{Fields, EXTENTS_FL, INDEX_FL};
 use crate::layout::{Allocator, Geometry, Run, BLOCK, BLOCKS_PER_GROUP, INODE_SIZE};
 use crate::nodes::{self, Kind, JOURNAL, RESIZE, ROOT};
 use crate::super_block::{Descriptor, Identity};
-use crate::{csum, dir, extent, inode, journal, resize, super_block, Ext4Error};
+use crate::{csum, dir, extent, htree, inode, journal, resize, super_block, Ext4Error};
 
 /// One ext4 filesystem to write.
 pub struct Ext4Job<'a> {
@@ -49,6 +49,8 @@ pub struct Written {
 struct Placed {
     runs: Vec<Run>,
     leaves: Vec<u64>,
+    /// A directory's blocks, checksummed, and whether they are hashed.
+    directory: Option<(Vec<Vec<u8>>, bool)>,
 }
 
 /// Writes the filesystem of `job`; bytes and files read are counted.
@@ -68,15 +70,27 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
     let resize_at = (geometry.reserved_gdt_blocks > 0).then(|| alloc.contiguous(1)).transpose()?;
     let journal_blocks = journal::default_blocks(geometry.blocks);
     let journal = journal_blocks.map(|n| place(&mut alloc, n)).transpose()?;
+    let hash_seed: [u32; 4] = std::array::from_fn(|i| {
+        let b = job.uuid.as_bytes();
+        u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+    });
     let mut placed = Vec::with_capacity(inodes.len());
     for node in &inodes {
+        let mut directory = None;
         let blocks = match &node.kind {
-            Kind::Directory { parent, entries, .. } => dir::blocks(node.ino, *parent, entries).len() as u64,
+            Kind::Directory { parent, entries, .. } => {
+                let seed = csum::inode_seed(fs_seed, node.ino, 0);
+                let made = htree::directory(node.ino, *parent, entries, hash_seed, seed);
+                let count = made.0.len() as u64;
+                directory = Some(made);
+                count
+            }
             Kind::LostFound => 4,
             Kind::File { size, .. } => size.div_ceil(BLOCK),
             Kind::Symlink { target } => u64::from(target.len() >= 60),
         };
-        let at = place(&mut alloc, blocks)?;
+        let mut at = place(&mut alloc, blocks)?;
+        at.directory = directory;
         if at.runs.len() > extent::MAX_EXTENTS {
             let path = format!("inode {}", node.ino);
             return Err(Ext4Error::TooManyExtents { path, extents: at.runs.len(), max: extent::MAX_EXTENTS });
@@ -143,10 +157,12 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
         let mut i_block = [0u8; 60];
         let mut flags = EXTENTS_FL;
         let (size, links) = match &node.kind {
-            Kind::Directory { parent, entries, subdirectories } => {
-                let mut blocks = dir::blocks(node.ino, *parent, entries);
-                blocks.iter_mut().for_each(|b| dir::seal(b, seed));
-                out.runs(&at.runs, &blocks)?;
+            Kind::Directory { subdirectories, .. } => {
+                let (blocks, hashed) = at.directory.as_ref().map_or((&[][..], false), |(b, h)| (&b[..], *h));
+                out.runs(&at.runs, blocks)?;
+                if hashed {
+                    flags |= INDEX_FL;
+                }
                 directories_per_group[((node.ino - 1) as u64 / ipg) as usize] += 1;
                 let links = 2 + u64::from(*subdirectories);
                 (blocks.len() as u64 * BLOCK, if links >= 65000 { 1 } else { links as u16 })
@@ -175,7 +191,7 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
                 (target.len() as u64, 1)
             }
         };
-        if flags == EXTENTS_FL {
+        if flags & EXTENTS_FL != 0 {
             let leaves = extent::encode(&mut i_block, &at.runs, &at.leaves, seed);
             out.leaves(&at.leaves, &leaves)?;
         }
@@ -259,7 +275,7 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
 fn place(alloc: &mut Allocator, blocks: u64) -> Result<Placed, Ext4Error> {
     let runs = alloc.runs(blocks)?;
     let leaves = (0..extent::leaves_for(runs.len())).map(|_| alloc.contiguous(1)).collect::<Result<_, _>>()?;
-    Ok(Placed { runs, leaves })
+    Ok(Placed { runs, leaves, directory: None })
 }
 
 /// A group's inode bitmap: the used inodes, and the bits past the group's

@@ -52,6 +52,12 @@ pub fn estimate(tree: &Directory, kind: ExtKind) -> ExtSize {
         }
         blocks = next;
     }
+    // A group holds at most 32768 inodes (one bitmap block): many small
+    // files need more groups than their bytes do.
+    let groups_for_inodes = inodes.div_ceil(BLOCKS_PER_GROUP);
+    if groups_for_inodes > 1 {
+        blocks = blocks.max(groups_for_inodes * BLOCKS_PER_GROUP);
+    }
     ExtSize { blocks: blocks.max(4096), inodes }
 }
 
