@@ -67,7 +67,7 @@ fn words(name: &[u8], total: usize) -> [u32; 8] {
             value = pad;
         }
     }
-    if word < 8 && take % 4 != 0 {
+    if word < 8 && take & 3 != 0 {
         out[word] = value;
     }
     out
