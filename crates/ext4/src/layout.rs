@@ -197,6 +197,14 @@ impl<'g> Allocator<'g> {
 mod tests {
     use super::*;
 
+    /// mke2fs 1.47.0 (`-t ext4 -b 4096 -O 64bit`, dumpe2fs -h): 47 reserved
+    /// descriptor blocks at 98304 blocks, 1024 (the cap) at 10485760.
+    #[test]
+    fn the_descriptor_reserve_is_mke2fs_s() {
+        assert_eq!(reserved_gdt(98_304, 3), 47);
+        assert_eq!(reserved_gdt(10_485_760, 320), 1024);
+    }
+
     #[test]
     fn sparse_super_groups_are_0_1_and_powers_of_3_5_7() {
         let groups: Vec<u64> = (0..100).filter(|g| has_super(*g)).collect();
@@ -207,10 +215,12 @@ mod tests {
     fn runs_step_over_superblock_copies() {
         let geometry = Geometry::new(3 * BLOCKS_PER_GROUP, 1024).expect("geometry");
         let mut allocator = Allocator::new(&geometry);
-        assert_eq!(allocator.contiguous(10).expect("first"), 2, "block 0 and one descriptor block are the copy");
+        // The superblock, one descriptor block and the reserve.
+        let copy_len = 2 + geometry.reserved_gdt_blocks;
+        assert_eq!(allocator.contiguous(10).expect("first"), copy_len);
         let runs = allocator.runs(BLOCKS_PER_GROUP).expect("runs");
         let copy = geometry.super_copy(1).expect("group 1 has a copy");
-        assert_eq!(runs[0], Run { start: 12, len: BLOCKS_PER_GROUP - 12 });
+        assert_eq!(runs[0], Run { start: copy_len + 10, len: BLOCKS_PER_GROUP - copy_len - 10 });
         assert_eq!(runs[1].start, copy.end);
         assert_eq!(runs.iter().map(|r| r.len).sum::<u64>(), BLOCKS_PER_GROUP);
     }
