@@ -27,9 +27,11 @@ mod inode;
 pub mod journal;
 pub mod layout;
 pub mod nodes;
+pub mod plan;
 mod resize;
 mod super_block;
 mod write;
 
 pub use error::Ext4Error;
+pub use plan::{minimal, Prepared, Sizing};
 pub use write::{write, Ext4Job, Written};

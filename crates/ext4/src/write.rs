@@ -15,10 +15,11 @@ use nix_repart_tree::{Directory, Owner};
 use rayon::prelude::*;
 
 use crate::inode::{Fields, EXTENTS_FL, INDEX_FL};
-use crate::layout::{Allocator, Geometry, Run, BLOCK, BLOCKS_PER_GROUP, INODE_SIZE};
-use crate::nodes::{self, Kind, JOURNAL, RESIZE, ROOT};
+use crate::layout::{Geometry, Run, BLOCK, BLOCKS_PER_GROUP, INODE_SIZE};
+use crate::nodes::{Kind, JOURNAL, RESIZE, ROOT};
+use crate::plan::{self, Layout, Prepared};
 use crate::super_block::{Descriptor, Identity};
-use crate::{csum, dir, extent, htree, inode, journal, resize, super_block, Ext4Error};
+use crate::{csum, dir, extent, inode, journal, resize, super_block, Ext4Error};
 
 /// One ext4 filesystem to write.
 pub struct Ext4Job<'a> {
@@ -45,58 +46,18 @@ pub struct Written {
     pub free_inodes: u64,
 }
 
-/// Where an inode's blocks went.
-struct Placed {
-    runs: Vec<Run>,
-    leaves: Vec<u64>,
-    /// A directory's blocks, checksummed, and whether they are hashed.
-    directory: Option<(Vec<Vec<u8>>, bool)>,
-}
-
 /// Writes the filesystem of `job`; bytes and files read are counted.
 pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
-    let inodes = nodes::number(job.tree, job.epoch);
-    let highest = inodes.last().map_or(ROOT, |i| i.ino);
-    let geometry = Geometry::new(job.blocks, job.inodes.max(u64::from(highest)))?;
-    if u64::from(highest) > geometry.inodes() {
-        return Err(Ext4Error::TooFewInodes { inodes_needed: u64::from(highest), inodes: geometry.inodes() });
-    }
-    let fs_seed = csum::fs_seed(job.uuid.as_bytes());
-    let mut alloc = Allocator::new(&geometry);
+    let prepared = Prepared::new(job.tree, job.epoch, &job.uuid);
+    let layout = plan::layout(&prepared, job.blocks, job.inodes)?;
+    write_layout(job, &prepared, &layout, counter)
+}
+
+/// Writes a planned filesystem.
+fn write_layout(job: &Ext4Job, prepared: &Prepared, layout: &Layout, counter: &Counter) -> Result<Written, Ext4Error> {
+    let (geometry, inodes, fs_seed) = (&layout.geometry, &prepared.inodes, prepared.fs_seed);
     let groups = geometry.groups as usize;
-    let block_bitmaps = (0..groups).map(|_| alloc.contiguous(1)).collect::<Result<Vec<_>, _>>()?;
-    let inode_bitmaps = (0..groups).map(|_| alloc.contiguous(1)).collect::<Result<Vec<_>, _>>()?;
-    let tables = (0..groups).map(|_| alloc.contiguous(geometry.inode_table_blocks())).collect::<Result<Vec<_>, _>>()?;
-    let resize_at = (geometry.reserved_gdt_blocks > 0).then(|| alloc.contiguous(1)).transpose()?;
-    let journal_blocks = journal::default_blocks(geometry.blocks);
-    let journal = journal_blocks.map(|n| place(&mut alloc, n)).transpose()?;
-    let hash_seed: [u32; 4] = std::array::from_fn(|i| {
-        let b = job.uuid.as_bytes();
-        u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
-    });
-    let mut placed = Vec::with_capacity(inodes.len());
-    for node in &inodes {
-        let mut directory = None;
-        let blocks = match &node.kind {
-            Kind::Directory { parent, entries, .. } => {
-                let seed = csum::inode_seed(fs_seed, node.ino, 0);
-                let made = htree::directory(node.ino, *parent, entries, hash_seed, seed);
-                let count = made.0.len() as u64;
-                directory = Some(made);
-                count
-            }
-            Kind::LostFound => 4,
-            Kind::File { size, .. } => size.div_ceil(BLOCK),
-            Kind::Symlink { target } => u64::from(target.len() >= 60),
-        };
-        let mut at = place(&mut alloc, blocks)?;
-        at.directory = directory;
-        if at.runs.len() > extent::MAX_EXTENTS {
-            let path = format!("inode {}", node.ino);
-            return Err(Ext4Error::TooManyExtents { path, extents: at.runs.len(), max: extent::MAX_EXTENTS });
-        }
-        placed.push(at);
-    }
+    let (tables, block_bitmaps, inode_bitmaps) = (&layout.tables, &layout.block_bitmaps, &layout.inode_bitmaps);
     punch_zeros(job.image, job.offset, geometry.blocks * BLOCK)?;
     let out = Out { image: job.image, offset: job.offset };
     // Inode tables: only the blocks up to each group's last used inode.
@@ -111,8 +72,8 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
         }
         table[at..at + INODE_SIZE as usize].copy_from_slice(bytes);
     };
-    if let Some(dind) = resize_at {
-        for (block, bytes) in resize::blocks(&geometry, dind) {
+    if let Some(dind) = layout.resize {
+        for (block, bytes) in resize::blocks(geometry, dind) {
             out.block(block, &bytes)?;
         }
         let mut i_block = [0u8; 60];
@@ -122,7 +83,7 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
             owner: Owner::default(),
             size: resize::size(),
             links: 1,
-            blocks: resize::owned_blocks(&geometry),
+            blocks: resize::owned_blocks(geometry),
             flags: 0,
             mtime: job.epoch,
             epoch: job.epoch,
@@ -131,7 +92,8 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
         put_inode(RESIZE, &inode::encode(&fields, RESIZE, fs_seed));
     }
     let mut journal_i_block = [0u8; 60];
-    if let (Some(n), Some(at)) = (journal_blocks, &journal) {
+    if let Some((n, at)) = &layout.journal {
+        let n = *n;
         let seed = csum::inode_seed(fs_seed, JOURNAL, 0);
         let leaves = extent::encode(&mut journal_i_block, &at.runs, &at.leaves, seed);
         out.leaves(&at.leaves, &leaves)?;
@@ -152,13 +114,13 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
     }
     let mut files: Vec<(&Path, u64, &[Run])> = Vec::new();
     let mut directories_per_group = vec![0u64; groups];
-    for (node, at) in inodes.iter().zip(&placed) {
+    for ((node, at), directory) in inodes.iter().zip(&layout.placed).zip(&prepared.directories) {
         let seed = csum::inode_seed(fs_seed, node.ino, 0);
         let mut i_block = [0u8; 60];
         let mut flags = EXTENTS_FL;
         let (size, links) = match &node.kind {
             Kind::Directory { subdirectories, .. } => {
-                let (blocks, hashed) = at.directory.as_ref().map_or((&[][..], false), |(b, h)| (&b[..], *h));
+                let (blocks, hashed) = directory.as_ref().map_or((&[][..], false), |(b, h)| (&b[..], *h));
                 out.runs(&at.runs, blocks)?;
                 if hashed {
                     flags |= INDEX_FL;
@@ -215,7 +177,7 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
     used_inodes.extend(inodes.iter().map(|i| i.ino));
     used_inodes.sort_unstable();
     used_inodes.dedup();
-    let used_blocks = alloc.used_blocks();
+    let used_blocks = layout.used_blocks;
     let mut descriptors = Vec::with_capacity(groups);
     for group in 0..groups {
         let table = &table_bytes[group];
@@ -229,7 +191,7 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
             .collect();
         let inode_bitmap = inode_bitmap(&in_group, ipg);
         out.block(inode_bitmaps[group], &inode_bitmap)?;
-        let (block_bitmap, used) = block_bitmap(&alloc.used, &geometry, group as u64);
+        let (block_bitmap, used) = block_bitmap(&layout.used, geometry, group as u64);
         out.block(block_bitmaps[group], &block_bitmap)?;
         descriptors.push(Descriptor {
             block_bitmap: block_bitmaps[group],
@@ -256,26 +218,19 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
         free_blocks: written.free_blocks,
         free_inodes: written.free_inodes,
         journal_i_block,
-        journal_size: journal_blocks.map_or(0, |n| n * BLOCK),
-        has_journal: journal_blocks.is_some(),
+        journal_size: layout.journal.as_ref().map_or(0, |(n, _)| n * BLOCK),
+        has_journal: layout.journal.is_some(),
     };
-    let gdt = super_block::descriptors(&geometry, &descriptors, fs_seed);
+    let gdt = super_block::descriptors(geometry, &descriptors, fs_seed);
     for group in 0..geometry.groups {
         if let Some(copy) = geometry.super_copy(group) {
-            let sb = super_block::superblock(&geometry, &identity, group);
+            let sb = super_block::superblock(geometry, &identity, group);
             let at = copy.start * BLOCK + if group == 0 { 1024 } else { 0 };
             out.at(at, &sb)?;
             out.at((copy.start + 1) * BLOCK, &gdt)?;
         }
     }
     Ok(written)
-}
-
-/// `blocks` blocks for an inode, and the extent leaves its runs need.
-fn place(alloc: &mut Allocator, blocks: u64) -> Result<Placed, Ext4Error> {
-    let runs = alloc.runs(blocks)?;
-    let leaves = (0..extent::leaves_for(runs.len())).map(|_| alloc.contiguous(1)).collect::<Result<_, _>>()?;
-    Ok(Placed { runs, leaves, directory: None })
 }
 
 /// A group's inode bitmap: the used inodes, and the bits past the group's

@@ -32,10 +32,15 @@ pub fn measure(b: &Build, i: usize, kind: ExtKind, sink: Sink) -> Result<Measure
         nix_repart_mkfs::ext::check_directories(&tree).map_err(mkfs_error(&p.id))?;
     }
     let mut facts = Facts::of_tree(&tree);
-    let mut size = ext_size::estimate(&tree, kind);
-    // freeSpace: room the files do not need (make-disk-image's additionalSpace).
-    size.blocks += p.free_space.0.div_ceil(ext_size::BLOCK);
     let minimized = p.minimize != Minimize::Off;
+    let size = if own_writer(b, kind) {
+        own_size(b, i, &tree, minimized)?
+    } else {
+        let mut size = ext_size::estimate(&tree, kind);
+        // freeSpace: room the files do not need (make-disk-image's additionalSpace).
+        size.blocks += p.free_space.0.div_ceil(ext_size::BLOCK);
+        size
+    };
     let pending = Pending { tree, kind, size, minimized };
     match sink {
         Sink::Image { image, at } if minimized => {
@@ -108,6 +113,33 @@ pub fn write(b: &Build, image: ImageFile, pending: &Pending, planned: &Partition
         size: planned.size.0,
     };
     make(b, image, &job)
+}
+
+/// The exact size nix-repart's own writer needs for `tree`, from its
+/// layout, before anything is written. Minimized, a writable root keeps
+/// half again what its files take free, blocks and inodes (systemd-repart
+/// 257 sizes a `Minimize=guess` ext4 at about 1.5 times its measured use),
+/// or exactly `freeSpace` when the spec gives it (make-disk-image's
+/// `additionalSpace`); not minimized, the size is the least that holds it.
+fn own_size(
+    b: &Build,
+    i: usize,
+    tree: &nix_repart_tree::Directory,
+    minimized: bool,
+) -> Result<ext_size::ExtSize, ImageError> {
+    let p = &b.spec.partitions[i];
+    let uuid = b.identity.partitions[i].filesystem_uuid.unwrap_or_default();
+    let prepared = nix_repart_ext4::Prepared::new(tree, b.options.source_date_epoch, &uuid);
+    let used = prepared.highest();
+    let free_space = p.free_space.0.div_ceil(ext_size::BLOCK);
+    let (inodes, free): (u64, Box<dyn Fn(u64) -> u64>) = match minimized {
+        false => (used, Box::new(|_| 0)),
+        true if p.free_space.0 > 0 => (used + used / 2, Box::new(move |_| free_space)),
+        true => (used + used / 2, Box::new(|content| content / 2)),
+    };
+    let sizing = nix_repart_ext4::minimal(&prepared, inodes, free)
+        .map_err(|source| ImageError::Ext4 { partition: p.id.clone(), source })?;
+    Ok(ext_size::ExtSize { blocks: sizing.blocks, inodes: sizing.inodes })
 }
 
 /// Whether nix-repart's own writer makes this filesystem (`extWriter`).
