@@ -61,6 +61,14 @@ fn spec(dir: &Path, name: &str, source: &Path, partition: serde_json::Value) -> 
     spec_of(dir, name, Some(source), partition)
 }
 
+/// The spec at `path` with `"extWriter": writer` added.
+fn with_writer(path: PathBuf, writer: &str) -> PathBuf {
+    let mut spec: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["extWriter"] = writer.into();
+    std::fs::write(&path, spec.to_string()).unwrap();
+    path
+}
+
 /// Path -> (kind, mode, bytes or link target) of a tree on disk.
 fn listing(root: &Path) -> BTreeMap<String, (char, u32, Vec<u8>)> {
     let mut out = BTreeMap::new();
@@ -266,13 +274,13 @@ fn errors_name_the_partition_and_the_cause() {
         );
         assert!(!out.exists());
     }
-    // mke2fs missing from PATH: the message names the packages.
+    // mke2fs missing from PATH (when it is the writer): the message names the packages.
     let partition = serde_json::json!({ "repartConfig": { "Type": "root", "Format": "ext4" } });
     let out = tmp.path().join("nopath");
     let output = common::run(
         Command::new(common::bin())
             .args(["build", "--quiet"])
-            .arg(spec(tmp.path(), "p", &src, partition))
+            .arg(with_writer(spec(tmp.path(), "p", &src, partition), "mke2fs"))
             .arg("-o")
             .arg(&out)
             .env("PATH", "/nonexistent"),
@@ -298,7 +306,9 @@ fn errors_name_the_partition_and_the_cause() {
 }
 
 /// `freeSpace` (make-disk-image's additionalSpace): a minimized ext4 gets
-/// that much more room, and e2fsck still finds it clean.
+/// that much more room, and e2fsck still finds it clean. With mke2fs it is
+/// added to the estimate; nix-repart's own writer leaves exactly that much
+/// free instead of its half-again rule (docs/extfs.md).
 #[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs it")]
 #[test]
 fn free_space_adds_room_to_a_minimized_ext4() {
@@ -309,14 +319,14 @@ fn free_space_adds_room_to_a_minimized_ext4() {
     // Above ext4's 32 MiB floor either way: 40 MiB of data.
     std::fs::write(src.join("filler.bin"), common::Rng(5).bytes(40 << 20)).unwrap();
     // (total blocks, free blocks)
-    let blocks = |name: &str, extra: serde_json::Value| {
+    let blocks = |name: &str, writer: &str, extra: serde_json::Value| {
         let mut partition =
             serde_json::json!({ "repartConfig": { "Type": "linux-generic", "Format": "ext4", "Minimize": "guess" } });
         if !extra.is_null() {
             partition["freeSpace"] = extra;
         }
         let out = dir.path().join(name);
-        build_ok(&spec(dir.path(), name, &src, partition), &out, &[]);
+        build_ok(&with_writer(spec(dir.path(), name, &src, partition), writer), &out, &[]);
         let fs = dir.path().join(format!("{name}.img"));
         partition_file(&out, &format!("{name}.raw"), &fs);
         run_ok(Command::new("e2fsck").arg("-fn").arg(&fs));
@@ -327,11 +337,17 @@ fn free_space_adds_room_to_a_minimized_ext4() {
         };
         (field("Block count:"), field("Free blocks:"))
     };
-    let ((size, free), (roomy_size, roomy_free)) =
-        (blocks("tight", serde_json::Value::Null), blocks("roomy", "64M".into()));
     let added = (64u64 << 20) / 4096;
+    let ((size, free), (roomy_size, roomy_free)) =
+        (blocks("tight", "mke2fs", serde_json::Value::Null), blocks("roomy", "mke2fs", "64M".into()));
     // The filesystem is 64 MiB larger; nearly all of it stays free (the
     // larger filesystem's own metadata takes the rest, under 1 %).
     assert!(roomy_size >= size + added, "blocks: {size} without, {roomy_size} with 64M more");
     assert!(roomy_free >= free + added * 99 / 100, "free blocks: {free} without, {roomy_free} with 64M more");
+    let ((own_size, own_free), (_, own_roomy_free)) =
+        (blocks("own", "nix-repart", serde_json::Value::Null), blocks("own-roomy", "nix-repart", "64M".into()));
+    // Half again the files' 40 MiB and more free; with freeSpace, that and no more.
+    let used = own_size - own_free;
+    assert!(own_free * 2 >= used - used / 10 && own_free >= (20 << 20) / 4096, "{own_free} of {own_size} free");
+    assert!((added..added + added / 50).contains(&own_roomy_free), "{own_roomy_free} free for 64M asked");
 }

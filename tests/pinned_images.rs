@@ -6,8 +6,9 @@
 //! them only with a change that means to change the bytes, and say why in
 //! its commit.
 //!
-//! vfat, squashfs and swap are written by nix-repart itself; the ext4 and
-//! erofs pins also depend on Debian 12's e2fsprogs and erofs-utils.
+//! vfat, squashfs, swap and ext4 are written by nix-repart itself; the
+//! mke2fs ext4 and erofs pins also depend on Debian 12's e2fsprogs and
+//! erofs-utils.
 
 mod common;
 
@@ -53,12 +54,15 @@ fn source_tree(root: &Path) {
 
 /// Builds a spec with an ESP and one data partition in `format`, split
 /// output on, and returns `(file name, sha256)` for every output file.
+/// `extra` goes into the data partition's repartConfig, but for keys that
+/// start lowercase (`extWriter`): those are the spec's own.
 fn build(name: &str, format: &str, extra: serde_json::Value) -> Vec<(String, String)> {
     let dir = tempfile::tempdir().expect("tempdir");
     let src = dir.path().join("src");
     source_tree(&src);
     let mut data = serde_json::json!({ "Type": "linux-generic", "Format": format, "Minimize": "guess" });
-    for (k, v) in extra.as_object().expect("object") {
+    let top_level = |k: &String| k.starts_with(|c: char| c.is_ascii_lowercase());
+    for (k, v) in extra.as_object().expect("object").iter().filter(|(k, _)| !top_level(k)) {
         data[k] = v.clone();
     }
     let mut spec = serde_json::json!({ "version": 1, "name": name, "split": true, "partitions": [
@@ -67,6 +71,9 @@ fn build(name: &str, format: &str, extra: serde_json::Value) -> Vec<(String, Str
         { "id": "20-data", "repartConfig": data } ] });
     if format != "swap" {
         spec["partitions"][1]["contents"] = serde_json::json!({ "/": { "source": src } });
+    }
+    for (k, v) in extra.as_object().expect("object").iter().filter(|(k, _)| top_level(k)) {
+        spec[k] = v.clone();
     }
     let spec_path = dir.path().join("spec.json");
     std::fs::write(&spec_path, spec.to_string()).expect("spec");
@@ -168,14 +175,31 @@ fn swap_without_minimize() {
     );
 }
 
+/// ext4 by nix-repart's own writer: no tool's version in these bytes.
 #[test]
-#[cfg_attr(lacks = "e2fsprogs", ignore = "needs mke2fs (e2fsprogs)")]
 fn ext4() {
-    common::require_tool("mke2fs");
     check(
         "ext4",
         "ext4",
         serde_json::json!({}),
+        &[
+            ("ext4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
+            ("ext4.linux-generic.raw", "37eb8662198e74b923a8eff03292127a8e558abfc29ce77a88bd2bb44c781abb"),
+            ("ext4.raw", "f815c3d8ffe3b33ae6f0bba43f535dbea41e66e8ddd535f1d32491c220f4912b"),
+            ("repart-output.json", "887a5aa3c445959c078ea13439ca9bba63c7edfa27188cf3b0ce1ce7ea153a86"),
+        ],
+    );
+}
+
+/// ext4 by mke2fs (`"extWriter": "mke2fs"`), the pin from before the own writer.
+#[test]
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs mke2fs (e2fsprogs)")]
+fn ext4_by_mke2fs() {
+    common::require_tool("mke2fs");
+    check(
+        "ext4",
+        "ext4",
+        serde_json::json!({ "extWriter": "mke2fs" }),
         &[
             ("ext4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
             ("ext4.linux-generic.raw", "dc4f542c94a050b1fdbadf4c3166611dccad9342f58cf00d7c8b5ffdeabd94b1"),

@@ -149,12 +149,12 @@ impl DiskFormat {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExtWriter {
-    /// mke2fs -d from a staging copy: the reference, and the one that
-    /// takes `mkfsOptions.ext4`.
-    #[default]
+    /// mke2fs -d from a staging copy: the fallback, the reference in
+    /// tests, and the one that takes `mkfsOptions.ext4`.
     Mke2fs,
     /// nix-repart's own writer (crate `nix-repart-ext4`), from the sources
     /// straight into the image.
+    #[default]
     #[serde(rename = "nix-repart")]
     NixRepart,
 }

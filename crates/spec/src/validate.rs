@@ -218,18 +218,22 @@ fn check_partition_table(c: &mut Checker, table: Option<&str>, partitions: usize
 }
 
 /// `extWriter`: nix-repart or mke2fs; `mkfsOptions.ext4` are mke2fs's
-/// options, which nix-repart's writer cannot take.
+/// options, which nix-repart's writer cannot take: without `extWriter`
+/// they choose mke2fs, with `"extWriter": "nix-repart"` they are refused.
 fn check_ext_writer(
     c: &mut Checker,
     name: Option<&str>,
     mkfs_options: &std::collections::BTreeMap<String, Vec<String>>,
 ) -> ExtWriter {
-    let Some(name) = name else { return ExtWriter::default() };
+    let has_options = mkfs_options.get("ext4").is_some_and(|o| !o.is_empty());
+    let Some(name) = name else {
+        return if has_options { ExtWriter::Mke2fs } else { ExtWriter::default() };
+    };
     let Some(writer) = ExtWriter::from_name(name) else {
         c.problem("/extWriter", ProblemKind::UnknownExtWriter { value: name.to_string() });
         return ExtWriter::default();
     };
-    if writer == ExtWriter::NixRepart && mkfs_options.get("ext4").is_some_and(|o| !o.is_empty()) {
+    if writer == ExtWriter::NixRepart && has_options {
         c.problem("/mkfsOptions/ext4", ProblemKind::MkfsOptionsWithOwnWriter);
     }
     writer
