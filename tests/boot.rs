@@ -40,6 +40,17 @@ fn build_appliance(dir: &Path, marker: &str, store_marker: &str) -> PathBuf {
 /// (nixpkgs' layout: an ext4 root with Minimize=guess) or `erofs` (the
 /// store compressed with lz4hc).
 fn build_appliance_with(dir: &Path, marker: &str, store_marker: &str, root_format: &str) -> PathBuf {
+    build_appliance_env(dir, marker, store_marker, root_format, &[])
+}
+
+/// [`build_appliance_with`] with more variables for build.sh (`GROW`).
+fn build_appliance_env(
+    dir: &Path,
+    marker: &str,
+    store_marker: &str,
+    root_format: &str,
+    env: &[(&str, &str)],
+) -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/appliance/build.sh");
     let out = dir.join(format!("appliance-{root_format}"));
     let _ = fs::remove_dir_all(&out);
@@ -50,7 +61,8 @@ fn build_appliance_with(dir: &Path, marker: &str, store_marker: &str, root_forma
             .arg(marker)
             .arg(store_marker)
             .env("NIX_REPART", bin())
-            .env("ROOT_FORMAT", root_format),
+            .env("ROOT_FORMAT", root_format)
+            .envs(env.iter().copied()),
     );
     out.join("appliance.raw")
 }
@@ -64,6 +76,11 @@ fn boot(image: &Path, work: &Path) -> String {
 
 /// [`boot`] for a disk in `format` (QEMU's driver of that name reads it).
 fn boot_as(image: &Path, work: &Path, format: &str) -> String {
+    boot_with(image, work, format, true)
+}
+
+/// [`boot_as`]; `snapshot` false lets the guest write to the image.
+fn boot_with(image: &Path, work: &Path, format: &str, snapshot: bool) -> String {
     let vars = work.join("vars.fd");
     fs::copy(OVMF_VARS, &vars).expect("copy OVMF vars");
     let log = work.join("serial.log");
@@ -76,7 +93,11 @@ fn boot_as(image: &Path, work: &Path, format: &str) -> String {
         .arg("-drive")
         .arg(format!("if=pflash,format=raw,unit=1,file={}", vars.display()))
         .arg("-drive")
-        .arg(format!("file={},if=virtio,format={format},snapshot=on", image.display()))
+        .arg(format!(
+            "file={},if=virtio,format={format},snapshot={}",
+            image.display(),
+            if snapshot { "on" } else { "off" }
+        ))
         .arg("-serial")
         .arg(format!("file:{}", log.display()))
         .stdout(Stdio::null())
@@ -226,6 +247,63 @@ fn ext4_root_image_boots() {
         "NIX-REPART-BOOT-OK: ext4-ok fstype=ext4 partitions=2 labels=esp,root,",
         "serial log:\n{log}"
     );
+}
+
+/// The ext4 root written by nix-repart's own writer grows as at first
+/// boot: the disk and the root partition enlarged by 9 GiB (sgdisk,
+/// sfdisk), `resize2fs` grows a copy of the filesystem offline, and the
+/// booted initrd grows the mounted root online (the kernel's resize, as
+/// systemd-growfs asks for it) to the whole partition; e2fsck finds both
+/// clean and the marker still there.
+#[cfg_attr(
+    lacks = "boot",
+    ignore = "needs QEMU, OVMF, busybox, cpio, systemd-boot, systemd-repart, gdisk, fdisk, loop devices and e2fsprogs; .ci/run installs them"
+)]
+#[test]
+fn ext4_root_grows_offline_and_online() {
+    require_boot_tools();
+    require_tools(&["resize2fs", "e2fsck", "debugfs"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let image = build_appliance_env(dir.path(), "grow-ok", "grow-ok", "ext4", &[("GROW", "1")]);
+    let grown = dir.path().join("grown.raw");
+    fs::copy(&image, &grown).expect("copy");
+    let len = fs::metadata(&grown).expect("image").len();
+    // Past 64 groups (8 GiB): the kernel needs the reserved descriptor blocks.
+    fs::OpenOptions::new().write(true).open(&grown).expect("open").set_len(len + (9 << 30)).expect("grow");
+    run_ok(Command::new("sgdisk").arg("-e").arg(&grown));
+    let mut sfdisk = Command::new("sfdisk")
+        .args(["--no-reread", "--no-tell-kernel", "-N", "2"])
+        .arg(&grown)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("sfdisk");
+    std::io::Write::write_all(&mut sfdisk.stdin.take().expect("stdin"), b", +\n").expect("write");
+    assert!(sfdisk.wait().expect("sfdisk").success(), "sfdisk could not grow the root partition");
+    let (name, start, size) = table(&grown)[1].clone();
+    assert_eq!(name, "root");
+    assert!(size > 9 << 30, "the root partition is {size} bytes");
+    // Offline: resize2fs on a (sparse) copy of the grown disk's partition.
+    let offline = dir.path().join("offline.raw");
+    run_ok(Command::new("cp").arg("--sparse=always").arg(&grown).arg(&offline));
+    let at = |image: &Path| format!("{}?offset={start}", image.display());
+    run_ok(Command::new("resize2fs").arg(at(&offline)).arg(format!("{}", size / 4096)));
+    run_ok(Command::new("e2fsck").arg("-fn").arg(at(&offline)));
+    let marker = run_ok(Command::new("debugfs").arg("-R").arg("cat /marker").arg(at(&offline)));
+    assert_eq!(marker, "grow-ok");
+    let blocks = format!("Block count:              {}\n", size / 4096);
+    assert!(run_ok(Command::new("dumpe2fs").arg("-h").arg(at(&offline))).contains(&blocks), "offline: not grown");
+    // Online: the booted initrd grows the mounted root.
+    let log = boot_with(&grown, dir.path(), "raw", false);
+    let line = result_line(&log);
+    // blocks= is statfs's count (without the filesystem's own overhead).
+    let prefix = "NIX-REPART-BOOT-OK: grow-ok fstype=ext4 partitions=2 labels=esp,root, blocks=";
+    assert!(line.starts_with(prefix), "serial log:\n{log}");
+    run_ok(Command::new("e2fsck").arg("-fn").arg(at(&grown)));
+    let header = run_ok(Command::new("dumpe2fs").arg("-h").arg(at(&grown)));
+    assert!(header.contains(&blocks), "online: not grown to the partition: {header}");
+    let seen: u64 = line[prefix.len()..].parse().expect("blocks");
+    assert!(seen > (size - (64 << 20)) / 4096, "the booted system saw {seen} blocks of {}", size / 4096);
 }
 
 /// systemd-boot installed by nix-repart from a toplevel's bootspec

@@ -18,6 +18,9 @@
 # (spec-verity.json.in; VERITY_ROOTHASH= puts another there). FORMAT=qcow2
 # writes appliance.qcow2 instead of appliance.raw. ROOT_FORMAT=bootspec has
 # nix-repart install systemd-boot from a bootspec (spec-bootspec.json.in).
+# GROW=1 (with ROOT_FORMAT=ext4) puts resize2fs into the initrd, which
+# then grows the mounted root to its partition, as systemd-growfs does at
+# first boot (the caller enlarges the partition first).
 # Needs: systemd-boot-efi, linux-image-amd64, busybox-static, cpio.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,12 +55,20 @@ for ko in $(echo "$modules" | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]
 done
 # For the verity store: veritysetup and the libraries it loads, at their
 # own paths, to open the store from its superblock and the root hash.
-if [ "${ROOT_FORMAT:-}" = verity ]; then
-  veritysetup=$(command -v veritysetup)
-  for file in "$veritysetup" $(ldd "$veritysetup" | grep -oE '/[^ ]+'); do
+# With its libraries, at their own paths.
+add_tool() {
+  local tool
+  tool=$(command -v "$1")
+  for file in "$tool" $(ldd "$tool" | grep -oE '/[^ ]+'); do
     mkdir -p "$work/initrd$(dirname "$file")"
     cp -L "$file" "$work/initrd$file"
   done
+}
+if [ "${ROOT_FORMAT:-}" = verity ]; then
+  add_tool veritysetup
+fi
+if [ -n "${GROW:-}" ]; then
+  add_tool resize2fs
 fi
 (cd "$work/initrd" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -n -9) > "$work/initrd.img"
 
@@ -70,8 +81,8 @@ payload=$(md5sum "$work/store/payload" | cut -d' ' -f1)
 printf 'timeout 0\ndefault appliance.conf\n' > "$work/esp/loader/loader.conf"
 # entry ROOTHASH: the loader entry, with nix-repart.roothash= when given.
 entry() {
-  printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s nix-repart.payload=%s%s\n' \
-    "$marker" "$label" "$fstype" "$payload" "${1:+ nix-repart.roothash=$1}" > "$work/esp/loader/entries/appliance.conf"
+  printf 'title nix-repart appliance\nlinux /vmlinuz\ninitrd /initrd\noptions console=ttyS0 panic=-1 loglevel=3 nix-repart.marker=%s nix-repart.label=%s nix-repart.fstype=%s nix-repart.payload=%s%s%s\n' \
+    "$marker" "$label" "$fstype" "$payload" "${1:+ nix-repart.roothash=$1}" "${GROW:+ nix-repart.grow=1}" > "$work/esp/loader/entries/appliance.conf"
 }
 entry ""
 cp "$kernel" "$work/esp/vmlinuz"
