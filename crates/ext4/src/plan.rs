@@ -10,12 +10,14 @@ use crate::layout::{Allocator, Geometry, Run, BLOCK, BLOCKS_PER_GROUP};
 use crate::nodes::{self, Inode, Kind, ROOT};
 use crate::{csum, extent, htree, journal, Ext4Error};
 
-/// The tree as inodes, with every directory's blocks made (checksummed,
-/// hashed where large).
+/// The tree as inodes, with the number of blocks of every directory (made
+/// once to count them, and again when written: holding every directory's
+/// blocks would cost 4 KiB of memory per directory).
 pub struct Prepared {
     pub inodes: Vec<Inode>,
-    pub directories: Vec<Option<(Vec<Vec<u8>>, bool)>>,
+    pub directories: Vec<Option<u64>>,
     pub fs_seed: u32,
+    pub hash_seed: [u32; 4],
 }
 
 impl Prepared {
@@ -30,12 +32,12 @@ impl Prepared {
             .map(|node| match &node.kind {
                 Kind::Directory { parent, entries, .. } => {
                     let seed = csum::inode_seed(fs_seed, node.ino, 0);
-                    Some(htree::directory(node.ino, *parent, entries, hash_seed, seed))
+                    Some(htree::directory(node.ino, *parent, entries, hash_seed, seed).0.len() as u64)
                 }
                 _ => None,
             })
             .collect();
-        Prepared { inodes, directories, fs_seed }
+        Prepared { inodes, directories, fs_seed, hash_seed }
     }
 
     /// The highest inode number in use.
@@ -84,7 +86,7 @@ pub fn layout(prepared: &Prepared, blocks: u64, inodes: u64) -> Result<Layout, E
     let mut placed = Vec::with_capacity(prepared.inodes.len());
     for (node, directory) in prepared.inodes.iter().zip(&prepared.directories) {
         let blocks = match (&node.kind, directory) {
-            (_, Some((blocks, _))) => blocks.len() as u64,
+            (_, Some(blocks)) => *blocks,
             (Kind::LostFound, _) => 4,
             (Kind::File { size, .. }, _) => size.div_ceil(BLOCK),
             (Kind::Symlink { target }, _) => u64::from(target.len() >= 60),
@@ -157,7 +159,7 @@ fn first_guess(prepared: &Prepared) -> u64 {
         .iter()
         .zip(&prepared.directories)
         .map(|(node, directory)| match (&node.kind, directory) {
-            (_, Some((blocks, _))) => blocks.len() as u64,
+            (_, Some(blocks)) => *blocks,
             (Kind::File { size, .. }, _) => size.div_ceil(BLOCK),
             _ => 1,
         })

@@ -19,7 +19,7 @@ use crate::layout::{Geometry, Run, BLOCK, BLOCKS_PER_GROUP, INODE_SIZE};
 use crate::nodes::{Kind, JOURNAL, RESIZE, ROOT};
 use crate::plan::{self, Layout, Prepared};
 use crate::super_block::{Descriptor, Identity};
-use crate::{csum, dir, extent, inode, journal, resize, super_block, Ext4Error};
+use crate::{csum, dir, extent, htree, inode, journal, resize, super_block, Ext4Error};
 
 /// One ext4 filesystem to write.
 pub struct Ext4Job<'a> {
@@ -114,14 +114,14 @@ fn write_layout(job: &Ext4Job, prepared: &Prepared, layout: &Layout, counter: &C
     }
     let mut files: Vec<(&Path, u64, &[Run])> = Vec::new();
     let mut directories_per_group = vec![0u64; groups];
-    for ((node, at), directory) in inodes.iter().zip(&layout.placed).zip(&prepared.directories) {
+    for (node, at) in inodes.iter().zip(&layout.placed) {
         let seed = csum::inode_seed(fs_seed, node.ino, 0);
         let mut i_block = [0u8; 60];
         let mut flags = EXTENTS_FL;
         let (size, links) = match &node.kind {
-            Kind::Directory { subdirectories, .. } => {
-                let (blocks, hashed) = directory.as_ref().map_or((&[][..], false), |(b, h)| (&b[..], *h));
-                out.runs(&at.runs, blocks)?;
+            Kind::Directory { parent, entries, subdirectories } => {
+                let (blocks, hashed) = htree::directory(node.ino, *parent, entries, prepared.hash_seed, seed);
+                out.runs(&at.runs, &blocks)?;
                 if hashed {
                     flags |= INDEX_FL;
                 }
