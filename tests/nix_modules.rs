@@ -97,11 +97,43 @@ fn bad_configurations_fail_at_evaluation_naming_the_option() {
             format!(r#"{{ name = "x"; compression = {{ enable = true; algorithm = "lz4"; }}; {ESP} }}"#),
             "image.repart.compression.algorithm",
         ),
+        (format!(r#"{{ name = "x"; format = "vmdk"; {ESP} }}"#), "image.repart.format"),
+        (
+            format!(r#"{{ name = "x"; format = "qcow2"; compression.enable = true; {ESP} }}"#),
+            "image.repart.format: qcow2 images are not compressed as a whole",
+        ),
+        (format!(r#"{{ name = "x"; extWriter = "genext2fs"; {ESP} }}"#), "image.repart.extWriter"),
     ];
     for (body, message) in cases {
         let err = eval(&nixpkgs, "ours", &config_file(tmp.path(), &body)).expect_err(&body);
         assert!(err.contains(message), "{body}: expected {message:?} in\n{err}");
     }
+}
+
+/// nix-repart's own options: `format` reaches the spec and the file name;
+/// ext4 needs no e2fsprogs in the build unless mke2fs is asked for (by
+/// `extWriter` or by `mkfsOptions.ext4`).
+#[cfg_attr(lacks = "nix", ignore = "needs Nix (nix-bin); .ci/run installs it")]
+#[test]
+fn format_and_ext_writer_reach_the_spec_and_the_build_inputs() {
+    let Some(nixpkgs) = require_nixpkgs() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = r#"partitions.root.repartConfig = { Type = "root"; Format = "ext4"; Minimize = "guess"; };"#;
+    let eval_body = |body: &str| eval(&nixpkgs, "ours", &config_file(tmp.path(), body)).expect(body).0;
+    let qcow2 = eval_body(&format!(r#"{{ name = "x"; format = "qcow2-compressed"; {ESP} {root} }}"#));
+    assert_eq!(qcow2["spec"]["format"], "qcow2-compressed");
+    assert_eq!(qcow2["fileName"], "x.qcow2");
+    assert!(qcow2["spec"].get("extWriter").is_none(), "no extWriter unless set: {}", qcow2["spec"]);
+    let tools = |v: &Value| -> Vec<String> {
+        v["tools"].as_array().expect("tools").iter().map(|t| t.as_str().expect("name").to_string()).collect()
+    };
+    assert!(!tools(&qcow2).iter().any(|t| t.contains("e2fsprogs")), "{:?}", tools(&qcow2));
+    let mke2fs = eval_body(&format!(r#"{{ name = "x"; extWriter = "mke2fs"; {ESP} {root} }}"#));
+    assert_eq!(mke2fs["spec"]["extWriter"], "mke2fs");
+    assert_eq!(mke2fs["fileName"], "x.raw");
+    assert!(tools(&mke2fs).iter().any(|t| t.contains("e2fsprogs")), "{:?}", tools(&mke2fs));
+    let options = eval_body(&format!(r#"{{ name = "x"; mkfsOptions.ext4 = [ "-O ^has_journal" ]; {ESP} {root} }}"#));
+    assert!(tools(&options).iter().any(|t| t.contains("e2fsprogs")), "{:?}", tools(&options));
 }
 
 /// `image.repart.package` left at a systemd package (as nixpkgs' docs have

@@ -25,14 +25,20 @@ let
     map
     ;
 
-  # The tools a partition's Format= runs; vfat, squashfs and swap are
+  # ext4 is nix-repart's own unless the spec asks for mke2fs (or gives
+  # mkfsOptions.ext4, mke2fs options).
+  ext4ByMke2fs =
+    (spec.extWriter or null) == "mke2fs"
+    || ((spec.extWriter or null) == null && (spec.mkfsOptions.ext4 or [ ]) != [ ]);
+
+  # The tools a partition's Format= runs; vfat, squashfs, swap and ext4 are
   # written by nix-repart itself.
   toolsFor =
     format:
     {
       ext2 = [ e2fsprogs ];
       ext3 = [ e2fsprogs ];
-      ext4 = [ e2fsprogs ];
+      ext4 = if ext4ByMke2fs then [ e2fsprogs ] else [ ];
       erofs = [ erofs-utils ];
     }
     .${format} or [ ];

@@ -232,7 +232,18 @@ let
     "partitions"
     "package"
     "system"
+    "format"
+    "extWriter"
   ];
+  formats = [
+    "raw"
+    "qcow2"
+    "qcow2-compressed"
+    "vdi"
+    "vpc"
+  ];
+  format = options: options.format or "raw";
+  extWriter = options: options.extWriter or null;
 in
 options:
 let
@@ -249,6 +260,12 @@ else if !(isBool split) then
   fail "image.repart.split" "${toJSON split} is not a boolean"
 else if version != null && !(isString version) then
   fail "image.repart.version" "${toJSON version} is not a string or null"
+else if !(elem (format options) formats) then
+  fail "image.repart.format" "${toJSON (format options)} is not one of ${concatStringsSep ", " formats}"
+else if format options != "raw" && (options.compression.enable or false) then
+  fail "image.repart.format" "${format options} images are not compressed as a whole; disable image.repart.compression (qcow2-compressed compresses clusters)"
+else if !(elem (extWriter options) [ null "nix-repart" "mke2fs" ]) then
+  fail "image.repart.extWriter" "${toJSON (extWriter options)} is not null, \"nix-repart\" or \"mke2fs\""
 else
   {
     version = 1;
@@ -263,6 +280,8 @@ else
     partitions = map (partitionOf partitions) (attrNames partitions);
   }
   // (if version != null then { imageVersion = version; } else { })
+  // (if format options != "raw" then { format = format options; } else { })
+  // (if extWriter options != null then { extWriter = extWriter options; } else { })
   // (
     let
       size = checkSectorSize (options.sectorSize or 512);

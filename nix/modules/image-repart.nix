@@ -115,6 +115,8 @@ let
       imageSize
       compression
       mkfsOptions
+      format
+      extWriter
       ;
     system = pkgs.stdenv.hostPlatform.system;
     partitions = lib.mapAttrs (_: p: {
@@ -224,6 +226,39 @@ in
       };
     };
 
+    # nix-repart's own (nixpkgs' image.repart has neither).
+    format = lib.mkOption {
+      type = lib.types.enum [
+        "raw"
+        "qcow2"
+        "qcow2-compressed"
+        "vdi"
+        "vpc"
+      ];
+      default = "raw";
+      example = "qcow2";
+      description = ''
+        nix-repart's own: the disk format, written straight from the image
+        (`.raw`, `.qcow2` for both qcow2 kinds, `.vdi`, `.vhd`); not with
+        `compression.enable`.
+      '';
+    };
+
+    extWriter = lib.mkOption {
+      type = lib.types.nullOr (
+        lib.types.enum [
+          "nix-repart"
+          "mke2fs"
+        ]
+      );
+      default = null;
+      description = ''
+        nix-repart's own: what writes ext4 partitions. `null` means
+        nix-repart's own writer, or mke2fs when `mkfsOptions.ext4` is set
+        (they are mke2fs options); ext2 and ext3 are always mke2fs's.
+      '';
+    };
+
     mkfsOptions = lib.mkOption {
       type = with lib.types; attrsOf (listOf str);
       default = { };
@@ -293,7 +328,14 @@ in
   config = {
     image.baseName = cfg.name + lib.optionalString (cfg.version != null) "_${cfg.version}";
     image.extension =
-      "raw"
+      {
+        raw = "raw";
+        qcow2 = "qcow2";
+        qcow2-compressed = "qcow2";
+        vdi = "vdi";
+        vpc = "vhd";
+      }
+      .${cfg.format}
       + lib.optionalString cfg.compression.enable
         {
           zstd = ".zst";
