@@ -5,16 +5,16 @@
 //! bytes are the same for any thread count, creation order or hard links.
 //!
 //! What it writes: 4 KiB blocks, 256-byte inodes, the features of
-//! systemd-repart's mke2fs invocation (has_journal, ext_attr, dir_index,
-//! filetype, extent, 64bit, flex_bg, sparse_super, large_file, huge_file,
-//! dir_nlink, extra_isize, metadata_csum), a journal of mke2fs's default
-//! size, lost+found, owners and modes from the tree, every time the
-//! build's but the mtimes the tree gives. Not (yet): `resize_inode`
-//! (online growth stays within the descriptor blocks there are; offline
-//! `resize2fs` grows it any size), hashed (htree) directories (large
-//! directories are linear, which e2fsck and the kernel read), holes in
-//! sparse sources (written out), extended attributes. docs/extfs.md has
-//! the decisions and their references.
+//! systemd-repart's mke2fs invocation (has_journal, ext_attr,
+//! resize_inode, dir_index, filetype, extent, 64bit, flex_bg,
+//! sparse_super, large_file, huge_file, dir_nlink, extra_isize,
+//! metadata_csum), a journal of mke2fs's default size, mke2fs's reserve of
+//! descriptor blocks with the resize inode (online growth), hashed
+//! directories past one block, lost+found, owners and modes from the tree,
+//! every time the build's but the mtimes the tree gives. [`minimal`] sizes
+//! a filesystem from the same layout, before writing. Not written:
+//! extended attributes, holes (sparse sources are written whole).
+//! docs/extfs.md has the decisions and their references.
 
 mod bytes;
 pub mod csum;
