@@ -53,69 +53,124 @@ pub fn write(job: &Ext4Job, counter: &Counter) -> Result<Written, Ext4Error> {
     write_layout(job, &prepared, &layout, counter)
 }
 
-/// Writes a planned filesystem.
+/// Writes a planned filesystem: the region made zeros, the special
+/// inodes, the tree's inodes and blocks, the file data (in parallel), the
+/// group metadata and the superblock copies.
 fn write_layout(job: &Ext4Job, prepared: &Prepared, layout: &Layout, counter: &Counter) -> Result<Written, Ext4Error> {
-    let (geometry, inodes, fs_seed) = (&layout.geometry, &prepared.inodes, prepared.fs_seed);
-    let groups = geometry.groups as usize;
-    let (tables, block_bitmaps, inode_bitmaps) = (&layout.tables, &layout.block_bitmaps, &layout.inode_bitmaps);
+    let geometry = &layout.geometry;
     punch_zeros(job.image, job.offset, geometry.blocks * BLOCK)?;
     let out = Out { image: job.image, offset: job.offset };
-    // Inode tables: only the blocks up to each group's last used inode.
-    let ipg = geometry.inodes_per_group;
-    let mut table_bytes: Vec<Vec<u8>> = vec![Vec::new(); groups];
-    let mut put_inode = |ino: u32, bytes: &[u8]| {
+    let mut tables = InodeTables { ipg: geometry.inodes_per_group, bytes: vec![Vec::new(); geometry.groups as usize] };
+    let journal_i_block = special_inodes(job, prepared, layout, &out, &mut tables)?;
+    let (files, directories) = tree_inodes(job, prepared, layout, &out, &mut tables)?;
+    copy_files(&out, &files, counter)?;
+    // Inodes 1-10 are reserved, in use whether or not they hold anything.
+    let mut used_inodes: Vec<u64> = (1..=10).collect();
+    used_inodes.extend(prepared.inodes.iter().map(|i| u64::from(i.ino)));
+    used_inodes.sort_unstable();
+    used_inodes.dedup();
+    let descriptors = group_metadata(layout, prepared.fs_seed, &out, &tables, &used_inodes, &directories)?;
+    let written = Written {
+        blocks: geometry.blocks,
+        free_blocks: geometry.blocks - layout.used_blocks,
+        inodes: geometry.inodes(),
+        free_inodes: geometry.inodes() - used_inodes.len() as u64,
+    };
+    let identity = Identity {
+        uuid: *job.uuid.as_bytes(),
+        label: job.label,
+        epoch: job.epoch,
+        free_blocks: written.free_blocks,
+        free_inodes: written.free_inodes,
+        journal_i_block,
+        journal_size: layout.journal.as_ref().map_or(0, |(n, _)| n * BLOCK),
+        has_journal: layout.journal.is_some(),
+    };
+    let gdt = super_block::descriptors(geometry, &descriptors, prepared.fs_seed);
+    for group in 0..geometry.groups {
+        if let Some(copy) = geometry.super_copy(group) {
+            let sb = super_block::superblock(geometry, &identity, group);
+            let at = copy.start * BLOCK + if group == 0 { 1024 } else { 0 };
+            out.at(at, &sb)?;
+            out.at((copy.start + 1) * BLOCK, &gdt)?;
+        }
+    }
+    Ok(written)
+}
+
+/// The inode tables' used part: each group's up to its last used inode.
+struct InodeTables {
+    ipg: u64,
+    bytes: Vec<Vec<u8>>,
+}
+
+impl InodeTables {
+    fn put(&mut self, ino: u32, bytes: &[u8]) {
         let index = u64::from(ino - 1);
-        let (group, at) = ((index / ipg) as usize, ((index % ipg) * INODE_SIZE) as usize);
-        let table = &mut table_bytes[group];
+        let (group, at) = ((index / self.ipg) as usize, ((index % self.ipg) * INODE_SIZE) as usize);
+        let table = &mut self.bytes[group];
         if table.len() < at + INODE_SIZE as usize {
             table.resize(at + INODE_SIZE as usize, 0);
         }
         table[at..at + INODE_SIZE as usize].copy_from_slice(bytes);
-    };
+    }
+}
+
+/// A regular file of the filesystem's own (resize, journal), root's, 0600.
+fn own_file(size: u64, blocks: u64, flags: u32, epoch: u64, i_block: [u8; 60]) -> Fields {
+    let owner = Owner::default();
+    Fields { mode: 0o100600, owner, size, links: 1, blocks, flags, mtime: epoch, epoch, i_block }
+}
+
+/// The resize inode and the journal; returns the journal's `i_block` (the
+/// superblock keeps a copy).
+fn special_inodes(
+    job: &Ext4Job,
+    prepared: &Prepared,
+    layout: &Layout,
+    out: &Out,
+    tables: &mut InodeTables,
+) -> Result<[u8; 60], Ext4Error> {
+    let (geometry, fs_seed) = (&layout.geometry, prepared.fs_seed);
     if let Some(dind) = layout.resize {
         for (block, bytes) in resize::blocks(geometry, dind) {
             out.block(block, &bytes)?;
         }
         let mut i_block = [0u8; 60];
         i_block[52..56].copy_from_slice(&(dind as u32).to_le_bytes());
-        let fields = Fields {
-            mode: 0o100600,
-            owner: Owner::default(),
-            size: resize::size(),
-            links: 1,
-            blocks: resize::owned_blocks(geometry),
-            flags: 0,
-            mtime: job.epoch,
-            epoch: job.epoch,
-            i_block,
-        };
-        put_inode(RESIZE, &inode::encode(&fields, RESIZE, fs_seed));
+        let fields = own_file(resize::size(), resize::owned_blocks(geometry), 0, job.epoch, i_block);
+        tables.put(RESIZE, &inode::encode(&fields, RESIZE, fs_seed));
     }
-    let mut journal_i_block = [0u8; 60];
+    let mut i_block = [0u8; 60];
     if let Some((n, at)) = &layout.journal {
-        let n = *n;
         let seed = csum::inode_seed(fs_seed, JOURNAL, 0);
-        let leaves = extent::encode(&mut journal_i_block, &at.runs, &at.leaves, seed);
+        let leaves = extent::encode(&mut i_block, &at.runs, &at.leaves, seed);
         out.leaves(&at.leaves, &leaves)?;
         let first = at.runs.first().map_or(0, |r| r.start);
-        out.block(first, &journal::superblock(n, job.uuid.as_bytes()))?;
-        let fields = Fields {
-            mode: 0o100600,
-            owner: Owner::default(),
-            size: n * BLOCK,
-            links: 1,
-            blocks: n + at.leaves.len() as u64,
-            flags: EXTENTS_FL,
-            mtime: job.epoch,
-            epoch: job.epoch,
-            i_block: journal_i_block,
-        };
-        put_inode(JOURNAL, &inode::encode(&fields, JOURNAL, fs_seed));
+        out.block(first, &journal::superblock(*n, job.uuid.as_bytes()))?;
+        let fields = own_file(n * BLOCK, n + at.leaves.len() as u64, EXTENTS_FL, job.epoch, i_block);
+        tables.put(JOURNAL, &inode::encode(&fields, JOURNAL, fs_seed));
     }
-    let mut files: Vec<(&Path, u64, &[Run])> = Vec::new();
-    let mut directories_per_group = vec![0u64; groups];
-    for (node, at) in inodes.iter().zip(&layout.placed) {
-        let seed = csum::inode_seed(fs_seed, node.ino, 0);
+    Ok(i_block)
+}
+
+/// A file to copy: source, size, where it goes.
+type FileCopy<'a> = (&'a Path, u64, &'a [Run]);
+
+/// Every inode of the tree and the blocks of its directories and long
+/// symlinks; returns the files to copy and the directories per group.
+fn tree_inodes<'a>(
+    job: &Ext4Job,
+    prepared: &'a Prepared,
+    layout: &'a Layout,
+    out: &Out,
+    tables: &mut InodeTables,
+) -> Result<(Vec<FileCopy<'a>>, Vec<u64>), Ext4Error> {
+    let ipg = layout.geometry.inodes_per_group;
+    let mut files = Vec::new();
+    let mut directories = vec![0u64; layout.geometry.groups as usize];
+    for (node, at) in prepared.inodes.iter().zip(&layout.placed) {
+        let seed = csum::inode_seed(prepared.fs_seed, node.ino, 0);
         let mut i_block = [0u8; 60];
         let mut flags = EXTENTS_FL;
         let (size, links) = match &node.kind {
@@ -125,7 +180,8 @@ fn write_layout(job: &Ext4Job, prepared: &Prepared, layout: &Layout, counter: &C
                 if hashed {
                     flags |= INDEX_FL;
                 }
-                directories_per_group[((node.ino - 1) as u64 / ipg) as usize] += 1;
+                directories[(u64::from(node.ino - 1) / ipg) as usize] += 1;
+                // dir_nlink: past 65000, a directory's count is 1.
                 let links = 2 + u64::from(*subdirectories);
                 (blocks.len() as u64 * BLOCK, if links >= 65000 { 1 } else { links as u16 })
             }
@@ -134,11 +190,11 @@ fn write_layout(job: &Ext4Job, prepared: &Prepared, layout: &Layout, counter: &C
                 blocks.extend((0..3).map(|_| dir::empty_block()));
                 blocks.iter_mut().for_each(|b| dir::seal(b, seed));
                 out.runs(&at.runs, &blocks)?;
-                directories_per_group[((node.ino - 1) as u64 / ipg) as usize] += 1;
+                directories[(u64::from(node.ino - 1) / ipg) as usize] += 1;
                 (4 * BLOCK, 2)
             }
             Kind::File { source, size } => {
-                files.push((source, *size, &at.runs));
+                files.push((source.as_path(), *size, at.runs.as_slice()));
                 (*size, 1)
             }
             Kind::Symlink { target } if target.len() < 60 => {
@@ -158,79 +214,48 @@ fn write_layout(job: &Ext4Job, prepared: &Prepared, layout: &Layout, counter: &C
             out.leaves(&at.leaves, &leaves)?;
         }
         let blocks = at.runs.iter().map(|r| r.len).sum::<u64>() + at.leaves.len() as u64;
-        let fields = Fields {
-            mode: node.mode,
-            owner: node.owner,
-            size,
-            links,
-            blocks,
-            flags,
-            mtime: node.mtime,
-            epoch: job.epoch,
-            i_block,
-        };
-        put_inode(node.ino, &inode::encode(&fields, node.ino, fs_seed));
+        let (mode, owner, mtime, epoch) = (node.mode, node.owner, node.mtime, job.epoch);
+        let fields = Fields { mode, owner, size, links, blocks, flags, mtime, epoch, i_block };
+        tables.put(node.ino, &inode::encode(&fields, node.ino, prepared.fs_seed));
     }
-    copy_files(&out, &files, counter)?;
-    // Inodes 1-10 are reserved, in use whether or not they hold anything.
-    let mut used_inodes: Vec<u32> = (1..=10).collect();
-    used_inodes.extend(inodes.iter().map(|i| i.ino));
-    used_inodes.sort_unstable();
-    used_inodes.dedup();
-    let used_blocks = layout.used_blocks;
-    let mut descriptors = Vec::with_capacity(groups);
-    for group in 0..groups {
-        let table = &table_bytes[group];
-        out.at(tables[group] * BLOCK, table)?;
+    Ok((files, directories))
+}
+
+/// Each group's inode table, bitmaps and descriptor; `used_inodes` sorted.
+fn group_metadata(
+    layout: &Layout,
+    fs_seed: u32,
+    out: &Out,
+    tables: &InodeTables,
+    used_inodes: &[u64],
+    directories: &[u64],
+) -> Result<Vec<Descriptor>, Ext4Error> {
+    let (geometry, ipg) = (&layout.geometry, layout.geometry.inodes_per_group);
+    let mut descriptors = Vec::with_capacity(geometry.groups as usize);
+    let mut rest = used_inodes;
+    for (group, directories) in directories.iter().enumerate() {
+        out.at(layout.tables[group] * BLOCK, &tables.bytes[group])?;
         let first = group as u64 * ipg + 1;
-        let in_group: Vec<u64> = used_inodes
-            .iter()
-            .map(|i| u64::from(*i))
-            .filter(|i| (first..first + ipg).contains(i))
-            .map(|i| i - first)
-            .collect();
+        let split = rest.partition_point(|i| *i < first + ipg);
+        let in_group: Vec<u64> = rest[..split].iter().map(|i| i - first).collect();
+        rest = &rest[split..];
         let inode_bitmap = inode_bitmap(&in_group, ipg);
-        out.block(inode_bitmaps[group], &inode_bitmap)?;
+        out.block(layout.inode_bitmaps[group], &inode_bitmap)?;
         let (block_bitmap, used) = block_bitmap(&layout.used, geometry, group as u64);
-        out.block(block_bitmaps[group], &block_bitmap)?;
+        out.block(layout.block_bitmaps[group], &block_bitmap)?;
         descriptors.push(Descriptor {
-            block_bitmap: block_bitmaps[group],
-            inode_bitmap: inode_bitmaps[group],
-            inode_table: tables[group],
+            block_bitmap: layout.block_bitmaps[group],
+            inode_bitmap: layout.inode_bitmaps[group],
+            inode_table: layout.tables[group],
             free_blocks: geometry.group_blocks(group as u64) - used,
             free_inodes: ipg - in_group.len() as u64,
-            directories: directories_per_group[group],
+            directories: *directories,
             itable_unused: ipg - in_group.last().map_or(0, |last| last + 1),
             block_bitmap_csum: csum::raw(fs_seed, &block_bitmap[..(BLOCKS_PER_GROUP / 8) as usize]),
             inode_bitmap_csum: csum::raw(fs_seed, &inode_bitmap[..(ipg / 8) as usize]),
         });
     }
-    let written = Written {
-        blocks: geometry.blocks,
-        free_blocks: geometry.blocks - used_blocks,
-        inodes: geometry.inodes(),
-        free_inodes: geometry.inodes() - used_inodes.len() as u64,
-    };
-    let identity = Identity {
-        uuid: *job.uuid.as_bytes(),
-        label: job.label,
-        epoch: job.epoch,
-        free_blocks: written.free_blocks,
-        free_inodes: written.free_inodes,
-        journal_i_block,
-        journal_size: layout.journal.as_ref().map_or(0, |(n, _)| n * BLOCK),
-        has_journal: layout.journal.is_some(),
-    };
-    let gdt = super_block::descriptors(geometry, &descriptors, fs_seed);
-    for group in 0..geometry.groups {
-        if let Some(copy) = geometry.super_copy(group) {
-            let sb = super_block::superblock(geometry, &identity, group);
-            let at = copy.start * BLOCK + if group == 0 { 1024 } else { 0 };
-            out.at(at, &sb)?;
-            out.at((copy.start + 1) * BLOCK, &gdt)?;
-        }
-    }
-    Ok(written)
+    Ok(descriptors)
 }
 
 /// A group's inode bitmap: the used inodes, and the bits past the group's
