@@ -398,3 +398,58 @@ fn a_generated_closure_comes_back_whole() {
     let fields = Fields { owner: false, symlink_mtime: false, ..Fields::ALL };
     assert_same(&listing(&dump.join("nix/store"), fields, &[]), &listing(&store, fields, &[]), "closure");
 }
+
+/// A 5 GiB file (sparse in the source: data at the start, the middle and
+/// the end): e2fsck-clean, every byte read back by debugfs equal to the
+/// source's, and the image stays sparse where the file is zeros.
+#[cfg_attr(lacks = "e2fsprogs", ignore = "needs e2fsprogs; .ci/run installs them")]
+#[test]
+fn a_5_gib_file_comes_back_whole() {
+    use std::io::Read;
+    use std::os::unix::fs::{FileExt, MetadataExt};
+    require_tools(TOOLS);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    let big = std::fs::File::create(src.join("big")).expect("big");
+    let len = 5u64 << 30;
+    big.set_len(len).expect("set_len");
+    let mut rng = common::Rng(21);
+    for at in [0, len / 2 - 3, len - 4096] {
+        big.write_all_at(&rng.bytes(4096), at).expect("write");
+    }
+    drop(big);
+    let out = tmp.path().join("out");
+    let output = build(&spec(tmp.path(), "five", "nix-repart", &src, None), &out, &[]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let image = out.join("five.raw");
+    let fs = format!("{}?offset={}", image.display(), partitions(&out)[0].0);
+    run_ok(Command::new("e2fsck").arg("-fn").arg(&fs));
+    let allocated = std::fs::metadata(&image).expect("image").blocks() * 512;
+    assert!(allocated < 1 << 30, "a 5 GiB file of zeros made {allocated} bytes of image");
+    let mut cat = Command::new("debugfs")
+        .arg("-R")
+        .arg("cat /big")
+        .arg(&fs)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("debugfs");
+    let mut from_image = std::io::BufReader::with_capacity(1 << 20, cat.stdout.take().expect("stdout"));
+    let mut source = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(src.join("big")).expect("open"));
+    let (mut a, mut b) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    let mut compared = 0u64;
+    loop {
+        let n = common::read_exactly(&mut source, &mut a);
+        let m = common::read_exactly(&mut from_image, &mut b[..n.max(1)]);
+        assert_eq!(m, n, "lengths differ after {compared} bytes");
+        if n == 0 {
+            break;
+        }
+        assert!(a[..n] == b[..n], "bytes differ in the MiB after {compared}");
+        compared += n as u64;
+    }
+    let _ = from_image.read(&mut b);
+    assert!(cat.wait().expect("wait").success());
+    assert_eq!(compared, len);
+}

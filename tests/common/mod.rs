@@ -241,3 +241,15 @@ pub fn debugfs_mtime(debugfs: &Path, image: &Path, inner: &str) -> u64 {
     let hex = line.split_whitespace().nth(1).and_then(|v| v.split(':').next()).expect("mtime value");
     u64::from_str_radix(hex.trim_start_matches("0x"), 16).expect("hex")
 }
+
+/// Reads until `buffer` is full or the input ends; the bytes read.
+pub fn read_exactly(input: &mut impl std::io::Read, buffer: &mut [u8]) -> usize {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match input.read(&mut buffer[filled..]).expect("read") {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    filled
+}

@@ -2,7 +2,8 @@
 //! encoded, file data copied in parallel, then bitmaps, descriptors and
 //! superblocks. The region is first made all zeros (a hole punched in the
 //! image file), so blocks nothing writes (the unused inode tables, the
-//! journal's body) read as zeros without being written.
+//! journal's body, pieces of files that are all zeros) read as zeros
+//! without being written.
 
 use std::fs::File;
 use std::io::Read;
@@ -357,7 +358,11 @@ fn copy_file(out: &Out, source: &Path, size: u64, runs: &[Run], counter: &Counte
             if got < n {
                 return Err(changed());
             }
-            out.at(at, &buffer[..n])?;
+            // The region reads as zeros already: zero pieces are not
+            // written (the image file stays sparse where the source is).
+            if buffer[..n].iter().any(|b| *b != 0) {
+                out.at(at, &buffer[..n])?;
+            }
             counter.add_bytes(n as u64);
             at += n as u64;
             left -= n as u64;
