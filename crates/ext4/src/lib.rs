@@ -13,7 +13,8 @@
 //! directories past one block, lost+found, owners and modes from the tree,
 //! every time the build's but the mtimes the tree gives. [`minimal`] sizes
 //! a filesystem from the same layout, before writing. Not written:
-//! extended attributes, holes (sparse sources are written whole).
+//! extended attributes, holes (every block of a file is allocated; zero
+//! pieces are left as the punched region's zeros).
 //! docs/extfs.md has the decisions and their references.
 
 mod bytes;
