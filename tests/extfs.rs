@@ -346,8 +346,9 @@ fn free_space_adds_room_to_a_minimized_ext4() {
     assert!(roomy_free >= free + added * 99 / 100, "free blocks: {free} without, {roomy_free} with 64M more");
     let ((own_size, own_free), (_, own_roomy_free)) =
         (blocks("own", "nix-repart", serde_json::Value::Null), blocks("own-roomy", "nix-repart", "64M".into()));
-    // Half again the files' 40 MiB and more free; with freeSpace, that and no more.
+    // Half of what the files take (over 40 MiB: at least 20 MiB) free, but
+    // not more than the filesystem uses; with freeSpace, that and no more.
     let used = own_size - own_free;
-    assert!(own_free * 2 >= used - used / 10 && own_free >= (20 << 20) / 4096, "{own_free} of {own_size} free");
+    assert!(own_free >= (20 << 20) / 4096 && own_free < used, "{own_free} of {own_size} free");
     assert!((added..added + added / 50).contains(&own_roomy_free), "{own_roomy_free} free for 64M asked");
 }

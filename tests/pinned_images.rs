@@ -184,8 +184,8 @@ fn ext4() {
         serde_json::json!({}),
         &[
             ("ext4.esp.raw", "7422ea576e28f2d2fd55dedaa8242f4988b039c3f6a8264855f51754b48d83e7"),
-            ("ext4.linux-generic.raw", "37eb8662198e74b923a8eff03292127a8e558abfc29ce77a88bd2bb44c781abb"),
-            ("ext4.raw", "f815c3d8ffe3b33ae6f0bba43f535dbea41e66e8ddd535f1d32491c220f4912b"),
+            ("ext4.linux-generic.raw", "fbe11562d16f1755393baa7c03963c0df92cdb80fb2bed2452e4ad6d10a99f8c"),
+            ("ext4.raw", "b7bf104ded3bd4a24f51acd771f7302155c6f43e7c2845b6a92f52ecf0b6f5be"),
             ("repart-output.json", "887a5aa3c445959c078ea13439ca9bba63c7edfa27188cf3b0ce1ce7ea153a86"),
         ],
     );

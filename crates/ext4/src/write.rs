@@ -288,8 +288,14 @@ fn block_bitmap(used: &[u64], g: &Geometry, group: u64) -> (Vec<u8>, u64) {
     (bitmap, count)
 }
 
-/// Makes the region read as zeros: a hole punched in the image file.
+/// Makes the region read as zeros: a hole punched in the image file, and
+/// the file at least as long as the region's end (what is not written
+/// must still read back as zeros, also when the region is copied).
 fn punch_zeros(image: &File, offset: u64, len: u64) -> Result<(), Ext4Error> {
+    let end = offset + len;
+    if image.metadata().map_err(Ext4Error::Write)?.len() < end {
+        image.set_len(end).map_err(Ext4Error::Write)?;
+    }
     let mode = libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE;
     let (Ok(at), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
         return Err(Ext4Error::Write(std::io::Error::from(std::io::ErrorKind::InvalidInput)));

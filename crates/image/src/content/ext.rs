@@ -119,8 +119,9 @@ pub fn write(b: &Build, image: ImageFile, pending: &Pending, planned: &Partition
 /// layout, before anything is written. Minimized, a writable root keeps
 /// half again what its files take free, blocks and inodes (systemd-repart
 /// 257 sizes a `Minimize=guess` ext4 at about 1.5 times its measured use),
-/// or exactly `freeSpace` when the spec gives it (make-disk-image's
-/// `additionalSpace`); not minimized, the size is the least that holds it.
+/// or exactly `freeSpace` blocks when the spec gives it (make-disk-image's
+/// `additionalSpace`), and at least mke2fs's one inode per 16 KiB; not
+/// minimized, the size is the least that holds it.
 fn own_size(
     b: &Build,
     i: usize,
@@ -137,9 +138,29 @@ fn own_size(
         true if p.free_space.0 > 0 => (used + used / 2, Box::new(move |_| free_space)),
         true => (used + used / 2, Box::new(|content| content / 2)),
     };
-    let sizing = nix_repart_ext4::minimal(&prepared, inodes, free)
-        .map_err(|source| ImageError::Ext4 { partition: p.id.clone(), source })?;
+    let error = |source| ImageError::Ext4 { partition: p.id.clone(), source };
+    let sizing = nix_repart_ext4::minimal(&prepared, inodes, &free).map_err(error)?;
+    // A writable root also gets mke2fs's inode ratio (one per 16 KiB) for
+    // the size it ends up with, as a filesystem made at that size would.
+    let by_ratio = sizing.blocks * ext_size::BLOCK / 16384;
+    if !minimized || by_ratio <= sizing.inodes {
+        return Ok(ext_size::ExtSize { blocks: sizing.blocks, inodes: sizing.inodes });
+    }
+    let sizing = nix_repart_ext4::minimal(&prepared, by_ratio, &free).map_err(error)?;
     Ok(ext_size::ExtSize { blocks: sizing.blocks, inodes: sizing.inodes })
+}
+
+/// The inodes of an ext4 written by nix-repart: mke2fs's one per 16 KiB of
+/// the region, or the minimized size's count when the region is that size
+/// (a region made larger, by ext4's 32 MiB floor or alignment, gets the
+/// ratio of its own size: the room is there).
+fn own_inodes(pending: &Pending, region: u64) -> u64 {
+    let by_ratio = region / 16384;
+    match pending.minimized {
+        true if region / ext_size::BLOCK > pending.size.blocks => pending.size.inodes.max(by_ratio),
+        true => pending.size.inodes,
+        false => by_ratio,
+    }
 }
 
 /// Whether nix-repart's own writer makes this filesystem (`extWriter`).
@@ -216,7 +237,7 @@ fn make_own(b: &Build, image: ImageFile, job: &Job) -> Result<String, ImageError
         image: image.file,
         offset: job.offset,
         blocks: job.size / ext_size::BLOCK,
-        inodes: if pending.minimized { pending.size.inodes } else { job.size / 16384 },
+        inodes: own_inodes(pending, job.size),
         uuid: b.identity.partitions[job.i].filesystem_uuid.unwrap_or_default(),
         label: &nix_repart_mkfs::ext::ext_label(job.label),
         epoch: b.options.source_date_epoch,
