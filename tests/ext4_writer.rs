@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::listing::{listing, Fields};
-use common::{build, extract, partitions, require_tools, run_ok, set_mtime};
+use common::{build, extract, partitions, require_tools, run_ok, set_mtime, set_mtimes_below};
 use serde_json::json;
 
 const TOOLS: &[&str] = &["mke2fs", "e2fsck", "debugfs", "dumpe2fs"];
@@ -69,18 +69,9 @@ fn every_kind(root: &Path, reverse: bool, hard_links: bool, large: bool) {
         deep.push("d");
     }
     write(&deep.join("bottom"), b"bottom\n", 0o644);
-    // Old mtimes, below SOURCE_DATE_EPOCH, are kept as they are.
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.symlink_metadata().expect("lstat").is_dir() {
-                stack.push(path.clone());
-            }
-            // One time for all: hard links share theirs.
-            set_mtime(&path, 1_000_000);
-        }
-    }
+    // Old mtimes, below SOURCE_DATE_EPOCH, are kept as they are; one time
+    // for all, since hard links share theirs.
+    set_mtimes_below(root, 1_000_000);
 }
 
 fn spec(dir: &Path, name: &str, writer: &str, source: &Path, size: Option<&str>) -> PathBuf {
@@ -376,16 +367,7 @@ fn a_generated_closure_comes_back_whole() {
     let paths_file = tmp.path().join("store-paths");
     std::fs::write(&paths_file, &paths).expect("store-paths");
     // As in a real store: every mtime 1.
-    let mut stack = vec![store.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir") {
-            let path = entry.expect("entry").path();
-            if path.symlink_metadata().expect("lstat").is_dir() {
-                stack.push(path.clone());
-            }
-            set_mtime(&path, 1);
-        }
-    }
+    set_mtimes_below(&store, 1);
     let spec_json = json!({ "version": 1, "name": "closure", "partitions": [{ "id": "10-root",
         "repartConfig": { "Type": "root", "Format": "ext4", "Minimize": "guess" }, "closure": paths_file }] });
     let spec_path = tmp.path().join("closure.json");

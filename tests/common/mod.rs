@@ -232,6 +232,21 @@ pub fn set_mtime(path: &Path, seconds: i64) {
     assert_eq!(rc, 0, "utimensat {}", path.display());
 }
 
+/// Sets the mtime of everything below `root` (not `root` itself), symlinks
+/// their own.
+pub fn set_mtimes_below(root: &Path, seconds: i64) {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.symlink_metadata().expect("lstat").is_dir() {
+                stack.push(path.clone());
+            }
+            set_mtime(&path, seconds);
+        }
+    }
+}
+
 /// The mtime's seconds of `/inner` in an ext2/3/4 image, from `debugfs`
 /// (the program given, a path or a name on PATH) `-R "stat PATH"`'s
 /// `mtime: 0x...:...` line.
