@@ -134,20 +134,12 @@ impl<'g> Allocator<'g> {
         if let Some(copy) = self.geometry.super_copy(group) {
             at = at.max(copy.end);
         }
-        let group_end = ((at / BLOCKS_PER_GROUP) + 1) * BLOCKS_PER_GROUP;
-        let next_group = at / BLOCKS_PER_GROUP + 1;
-        let end = match self.geometry.super_copy(next_group) {
-            Some(_) => group_end,
-            None => {
-                // Up to the next group with a copy.
-                let mut g = next_group;
-                while g < self.geometry.groups && !has_super(g) {
-                    g += 1;
-                }
-                g * BLOCKS_PER_GROUP
-            }
-        };
-        (at, end.min(self.geometry.blocks).saturating_sub(at))
+        // Up to the start of the next group with a copy.
+        let mut next = at / BLOCKS_PER_GROUP + 1;
+        while next < self.geometry.groups && !has_super(next) {
+            next += 1;
+        }
+        (at, (next * BLOCKS_PER_GROUP).min(self.geometry.blocks).saturating_sub(at))
     }
 
     /// `len` contiguous blocks (inode tables must be).

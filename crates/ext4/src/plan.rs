@@ -52,6 +52,13 @@ pub struct Placed {
     pub leaves: Vec<u64>,
 }
 
+impl Placed {
+    /// Every block the inode owns: its runs and its extent leaves.
+    pub fn blocks(&self) -> u64 {
+        self.runs.iter().map(|r| r.len).sum::<u64>() + self.leaves.len() as u64
+    }
+}
+
 /// Every block's place in a filesystem of a given size.
 pub struct Layout {
     pub geometry: Geometry,
@@ -168,5 +175,5 @@ fn first_guess(prepared: &Prepared) -> u64 {
 }
 
 fn content_blocks(layout: &Layout) -> u64 {
-    layout.placed.iter().map(|p| p.runs.iter().map(|r| r.len).sum::<u64>() + p.leaves.len() as u64).sum()
+    layout.placed.iter().map(Placed::blocks).sum()
 }

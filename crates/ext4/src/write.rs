@@ -214,7 +214,7 @@ fn tree_inodes<'a>(
             let leaves = extent::encode(&mut i_block, &at.runs, &at.leaves, seed);
             out.leaves(&at.leaves, &leaves)?;
         }
-        let blocks = at.runs.iter().map(|r| r.len).sum::<u64>() + at.leaves.len() as u64;
+        let blocks = at.blocks();
         let (mode, owner, mtime, epoch) = (node.mode, node.owner, node.mtime, job.epoch);
         let fields = Fields { mode, owner, size, links, blocks, flags, mtime, epoch, i_block };
         tables.put(node.ino, &inode::encode(&fields, node.ino, prepared.fs_seed));

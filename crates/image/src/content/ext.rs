@@ -133,20 +133,21 @@ fn own_size(
     let prepared = nix_repart_ext4::Prepared::new(tree, b.options.source_date_epoch, &uuid);
     let used = prepared.highest();
     let free_space = p.free_space.0.div_ceil(ext_size::BLOCK);
-    let (inodes, free): (u64, Box<dyn Fn(u64) -> u64>) = match minimized {
-        false => (used, Box::new(|_| 0)),
-        true if p.free_space.0 > 0 => (used + used / 2, Box::new(move |_| free_space)),
-        true => (used + used / 2, Box::new(|content| content / 2)),
+    let inodes = if minimized { used + used / 2 } else { used };
+    let free = |content: u64| match minimized {
+        false => 0,
+        true if free_space > 0 => free_space,
+        true => content / 2,
     };
     let error = |source| ImageError::Ext4 { partition: p.id.clone(), source };
-    let sizing = nix_repart_ext4::minimal(&prepared, inodes, &free).map_err(error)?;
+    let sizing = nix_repart_ext4::minimal(&prepared, inodes, free).map_err(error)?;
     // A writable root also gets mke2fs's inode ratio (one per 16 KiB) for
     // the size it ends up with, as a filesystem made at that size would.
     let by_ratio = sizing.blocks * ext_size::BLOCK / 16384;
     if !minimized || by_ratio <= sizing.inodes {
         return Ok(ext_size::ExtSize { blocks: sizing.blocks, inodes: sizing.inodes });
     }
-    let sizing = nix_repart_ext4::minimal(&prepared, by_ratio, &free).map_err(error)?;
+    let sizing = nix_repart_ext4::minimal(&prepared, by_ratio, free).map_err(error)?;
     Ok(ext_size::ExtSize { blocks: sizing.blocks, inodes: sizing.inodes })
 }
 
