@@ -15,7 +15,7 @@ use std::path::Path;
 
 use uuid::Uuid;
 
-use nix_repart_tree::{Directory, Node};
+use nix_repart_tree::Directory;
 
 use crate::ext_fixup::{self, ExtReport};
 use crate::tool::{self, Outcome, ToolFailure, MKE2FS};
@@ -119,18 +119,12 @@ pub const MAX_DIRECTORY_ENTRIES: usize = 32_768;
 
 /// Refuses trees that mke2fs would take too long to populate.
 pub fn check_directories(tree: &Directory) -> Result<(), MkfsError> {
-    let mut stack: Vec<(String, &Directory)> = vec![("/".to_string(), tree)];
-    while let Some((path, dir)) = stack.pop() {
-        if dir.entries.len() > MAX_DIRECTORY_ENTRIES {
-            return Err(MkfsError::DirectoryTooLarge { path, entries: dir.entries.len(), max: MAX_DIRECTORY_ENTRIES });
+    match tree.directories().into_iter().find(|(_, dir)| dir.entries.len() > MAX_DIRECTORY_ENTRIES) {
+        Some((path, dir)) => {
+            Err(MkfsError::DirectoryTooLarge { path, entries: dir.entries.len(), max: MAX_DIRECTORY_ENTRIES })
         }
-        for (name, node) in &dir.entries {
-            if let Node::Directory(sub) = node {
-                stack.push((nix_repart_tree::join_target(&path, &name.to_string_lossy()), sub));
-            }
-        }
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Takes the `-E` sub-options out of `mkfsOptions`: mke2fs keeps only the

@@ -23,20 +23,15 @@ pub fn not_root(tree: &Directory) -> Vec<(String, Owner)> {
     if tree.owner != Owner::default() {
         found.push(("/".to_string(), tree.owner));
     }
-    let mut stack: Vec<(String, &Directory)> = vec![(String::new(), tree)];
-    while let Some((path, dir)) = stack.pop() {
+    for (path, dir) in tree.directories() {
         for (name, node) in &dir.entries {
-            let child = format!("{path}/{}", name.to_string_lossy());
             let owner = match node {
-                Node::Directory(sub) => {
-                    stack.push((child.clone(), sub));
-                    sub.owner
-                }
+                Node::Directory(sub) => sub.owner,
                 Node::File(file) => file.owner,
                 Node::Symlink(link) => link.owner,
             };
             if owner != Owner::default() {
-                found.push((child, owner));
+                found.push((nix_repart_tree::join_target(&path, &name.to_string_lossy()), owner));
             }
         }
     }

@@ -111,6 +111,22 @@ impl Directory {
         }
     }
 
+    /// This directory (as `/`) and every directory below it, with their
+    /// image paths: depth first, the last name of a directory first.
+    pub fn directories(&self) -> Vec<(String, &Directory)> {
+        let mut found = Vec::new();
+        let mut stack: Vec<(String, &Directory)> = vec![("/".to_string(), self)];
+        while let Some((path, dir)) = stack.pop() {
+            for (name, node) in &dir.entries {
+                if let Node::Directory(sub) = node {
+                    stack.push((join_target(&path, &name.to_string_lossy()), sub));
+                }
+            }
+            found.push((path, dir));
+        }
+        found
+    }
+
     /// Counts everything below this directory (not the directory itself).
     pub fn totals(&self) -> Totals {
         let mut totals = Totals::default();
